@@ -1,27 +1,18 @@
 #include "support.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <sstream>
+#include <random>
 #include <stdexcept>
-#include <thread>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
-extern char** environ;
 
 namespace hft::test {
 
@@ -78,131 +69,15 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-ChildProcess::ChildProcess(Options options) {
-  if (options.args.empty()) throw std::runtime_error("ChildProcess needs a program path");
-
-  std::map<std::string, std::string> environment;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    std::string text(*entry);
-    auto equals = text.find('=');
-    if (equals != std::string::npos) environment[text.substr(0, equals)] = text.substr(equals + 1);
-  }
-  for (const auto& [name, value] : options.env) environment[name] = value;
-
-  std::vector<std::string> env_strings;
-  for (const auto& [name, value] : environment) env_strings.push_back(name + "=" + value);
-  std::vector<char*> argv;
-  for (auto& arg : options.args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& entry : env_strings) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-
-  pid_ = ::fork();
-  if (pid_ < 0) throw system_error("fork");
-  if (pid_ == 0) {
-    // Child: only async-signal-safe calls until exec.
-    auto redirect = [](const std::optional<std::filesystem::path>& path, int target) {
-      if (!path) return;
-      int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, target);
-        ::close(fd);
-      }
-    };
-    redirect(options.stdout_path, STDOUT_FILENO);
-    redirect(options.stderr_path, STDERR_FILENO);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-}
-
-ChildProcess::~ChildProcess() {
-  if (running()) {
-    send_signal(SIGKILL);
-    (void)wait_for_exit(std::chrono::seconds(10));
-  }
-}
-
-bool ChildProcess::running() {
-  if (exit_code_ || pid_ <= 0) return false;
-  return !wait_for_exit(std::chrono::milliseconds(0)).has_value();
-}
-
-void ChildProcess::send_signal(int signal) {
-  if (pid_ > 0 && !exit_code_) ::kill(pid_, signal);
-}
-
-std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout) {
-  if (exit_code_) return exit_code_;
-
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    int status = 0;
-    pid_t result = ::waitpid(pid_, &status, WNOHANG);
-    if (result == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return exit_code_;
-    }
-    if (result < 0 && errno != EINTR) throw system_error("waitpid");
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
 HttpResponse http_request(int port, const std::string& method, const std::string& target,
                           const std::string& body,
                           const std::map<std::string, std::string>& headers,
                           std::chrono::milliseconds timeout) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  using tcp = boost::asio::ip::tcp;
-
-  HttpResponse response;
-  try {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(timeout);
-    stream.connect(tcp::endpoint(boost::asio::ip::address_v4::loopback(),
-                                 static_cast<unsigned short>(port)));
-
-    http::request<http::string_body> request(http::string_to_verb(method), target, 11);
-    request.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) request.set(name, value);
-    if (!body.empty() || method == "POST" || method == "PUT") {
-      request.set(http::field::content_type, "application/json");
-      request.body() = body;
-      request.prepare_payload();
-    }
-    http::write(stream, request);
-
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    http::read(stream, buffer, parser);
-    auto& message = parser.get();
-    response.status = static_cast<int>(message.result_int());
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      response.headers[name] = std::string(field.value());
-    }
-    response.body = message.body();
-  } catch (const std::exception& error) {
-    response.status = 0;
-    response.error = error.what();
-  }
-  return response;
+  return hft::http_request("127.0.0.1", port, method, target, body, headers, timeout);
 }
 
 bool wait_for_http_ok(int port, const std::string& target, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto response = http_request(port, "GET", target, {}, {}, std::chrono::seconds(1));
-    if (response.status == 200) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return hft::wait_for_http_ok("127.0.0.1", port, target, timeout);
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -229,6 +104,8 @@ void ServerProcess::start() {
   options.args = {hft_binary(), "serve", "--host", "127.0.0.1", "--port", std::to_string(port_),
                   "--data-dir", (data_dir_ / "data").string()};
   options.args.insert(options.args.end(), extra_args_.begin(), extra_args_.end());
+  options.stdout_mode = ChildProcess::Output::kFile;
+  options.stderr_mode = ChildProcess::Output::kFile;
   options.stdout_path = log_path_;
   options.stderr_path = log_path_;
   process_ = std::make_unique<ChildProcess>(options);

@@ -14,6 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/http_client.h"
+#include "common/subprocess.h"
+
 namespace hft::test {
 
 // Path of the `hft` executable under test, from the HFT_BINARY environment variable that the
@@ -37,50 +40,18 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// A child process started with fork/exec. Its stdout and stderr go to files (or are inherited
-// when no path is given). The destructor sends SIGKILL to the process if it still runs and reaps
-// it, so a failing test never leaves it behind. Only this process's own pid is ever signalled.
-class ChildProcess {
- public:
-  struct Options {
-    std::vector<std::string> args;                  // args[0] is the program path
-    std::map<std::string, std::string> env;         // added to (or replacing) the environment
-    std::optional<std::filesystem::path> stdout_path;
-    std::optional<std::filesystem::path> stderr_path;
-  };
+// Child processes and the blocking HTTP client come from src/common, so tests start and query
+// the server exactly as `hft run` does.
+using ChildProcess = hft::Subprocess;
+using hft::HttpResponse;
 
-  explicit ChildProcess(Options options);
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  int pid() const { return pid_; }
-  bool running();
-  void send_signal(int signal);
-
-  // Waits up to `timeout` for the process to end. Returns its exit code, or 128 + signal number
-  // when a signal ended it; std::nullopt when it still runs after the timeout.
-  std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
-
- private:
-  int pid_ = -1;
-  std::optional<int> exit_code_;
-};
-
-struct HttpResponse {
-  int status = 0;  // 0 when the request failed before a status line arrived
-  std::map<std::string, std::string> headers;  // names in lower case
-  std::string body;
-  std::string error;  // why the request failed, when status == 0
-};
-
-// Sends one HTTP/1.1 request to 127.0.0.1:`port` on a new connection and reads the reply.
+// Sends one request to 127.0.0.1:`port` on a new connection and reads the reply.
 HttpResponse http_request(int port, const std::string& method, const std::string& target,
                           const std::string& body = {},
                           const std::map<std::string, std::string>& headers = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// Polls GET `target` until it answers 200 or `timeout` passes. Returns whether it answered.
+// Polls GET `target` on 127.0.0.1:`port` until it answers 200 or `timeout` passes.
 bool wait_for_http_ok(int port, const std::string& target, std::chrono::milliseconds timeout);
 
 // Reads a whole file into a string; empty when it does not exist.

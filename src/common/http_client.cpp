@@ -1,0 +1,70 @@
+#include "common/http_client.h"
+
+#include <cctype>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace hft {
+
+HttpResponse http_request(const std::string& host, int port, const std::string& method,
+                          const std::string& target, const std::string& body,
+                          const std::map<std::string, std::string>& headers,
+                          std::chrono::milliseconds timeout) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  using tcp = boost::asio::ip::tcp;
+
+  HttpResponse response;
+  try {
+    boost::asio::io_context io;
+    tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(timeout);
+    stream.connect(resolver.resolve(host, std::to_string(port)));
+
+    http::request<http::string_body> request(http::string_to_verb(method), target, 11);
+    request.set(http::field::host, host);
+    for (const auto& [name, value] : headers) request.set(name, value);
+    if (!body.empty() || method == "POST" || method == "PUT") {
+      if (headers.find("Content-Type") == headers.end()) {
+        request.set(http::field::content_type, "application/json");
+      }
+      request.body() = body;
+      request.prepare_payload();
+    }
+    http::write(stream, request);
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(stream, buffer, parser);
+    auto& message = parser.get();
+    response.status = static_cast<int>(message.result_int());
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      response.headers[name] = std::string(field.value());
+    }
+    response.body = message.body();
+  } catch (const std::exception& error) {
+    response.status = 0;
+    response.error = error.what();
+  }
+  return response;
+}
+
+bool wait_for_http_ok(const std::string& host, int port, const std::string& target,
+                      std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto response = http_request(host, port, "GET", target, {}, {}, std::chrono::seconds(1));
+    if (response.status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+}  // namespace hft

@@ -142,8 +142,8 @@ struct OpenResult {
 // Threads: append(), commit() and close() are called by one producer thread (the batch
 // worker); they are not safe to call concurrently with each other. durable_sequence(),
 // failed(), error() and stats() are safe from any thread. Commit callbacks run on the flusher
-// thread, in commit order, each exactly once; they must return quickly and must not call
-// append(), commit() or close().
+// thread, in commit order, each exactly once; they must return quickly, must not throw and
+// must not call append(), commit() or close().
 //
 // Failure: a failed open, write or fsync is reported with the path and the errno text. After a
 // failed write or fsync the writer stops writing for good: it never retries an fsync on the same
@@ -190,6 +190,7 @@ class JournalWriter {
  private:
   struct PendingCommit {
     std::vector<std::byte> records;
+    std::uint64_t record_count = 0;
     std::uint64_t last_sequence = 0;
     CommitCallback on_durable;
   };
@@ -212,7 +213,7 @@ class JournalWriter {
   // Producer thread only.
   std::vector<std::byte> open_buffer_;
   std::uint64_t next_sequence_ = 1;
-  std::uint64_t last_committed_sequence_ = 0;
+  std::uint64_t open_buffer_records_ = 0;
   bool closed_ = false;
   std::string close_error_;
 
@@ -223,11 +224,9 @@ class JournalWriter {
   // Shared, guarded by mutex_.
   mutable std::mutex mutex_;
   std::condition_variable wake_flusher_;
-  std::condition_variable flushed_;
   std::deque<PendingCommit> queue_;
   std::vector<std::vector<std::byte>> spare_buffers_;
   bool stopping_ = false;
-  bool flusher_idle_ = true;
   std::string error_;
 
   std::atomic<std::uint64_t> durable_sequence_{0};

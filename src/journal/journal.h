@@ -5,7 +5,7 @@
 // rebuilds its state by replaying the journal through the deterministic matching engine.
 //
 // On disk: a directory of segment files `journal-000001.log`, `journal-000002.log`, ... in
-// sequence order. A segment holds whole records back to back, with no file header. A segment is
+// sequence order. A segment contains whole records back to back, with no file header. A segment is
 // closed once the next record would push it past `JournalOptions::segment_size_bytes`; a record
 // larger than the limit gets a segment of its own. Record layout, little-endian:
 //
@@ -76,9 +76,9 @@ struct ReplayResult {
 // each, on the calling thread.
 //
 // A missing or empty directory is an empty journal, not an error. An invalid record with no
-// valid record after it in any segment is a torn write: the segment is truncated to the last
-// valid record, later segments are removed, and the result reports the cut, so a writer can
-// append after it. An invalid record followed by a valid one, a sequence that does not follow
+// valid record after it in any segment is a torn write. Replay truncates its segment to the last
+// valid record, removes later segments and reports the cut, so a writer can append after it.
+// An invalid record followed by a valid one, a sequence that does not follow
 // its predecessor or a missing segment number stops the replay with `error` set and changes no
 // file; `on_record` has then already been called for the records before the fault, so the caller
 // must discard what it built. Takes the directory lock for its duration and fails if another
@@ -99,8 +99,8 @@ struct JournalOptions {
 
 // Passed to a commit callback.
 struct CommitOutcome {
-  // false: the writer has failed (JournalWriter::error() says why) and the records of this
-  // commit may not be on disk. Every later commit reports failure too.
+  // false: the writer has failed (JournalWriter::error() returns the reason) and the records of
+  // this commit may not be on disk. Every later commit reports failure too.
   bool ok = false;
   // Every record with a sequence up to this one is written (and synced when fsync is on).
   std::uint64_t durable_sequence = 0;
@@ -125,7 +125,7 @@ struct JournalStats {
   std::uint64_t fsync_total_ns = 0;
   std::uint64_t fsync_max_ns = 0;
   std::uint64_t segments_created = 0;
-  // Per-bucket (not cumulative) counts; bucket i holds latencies <= kFsyncBucketUpperUs[i].
+  // Per-bucket counts, not cumulative: bucket i counts latencies <= kFsyncBucketUpperUs[i].
   std::array<std::uint64_t, kFsyncBucketUpperUs.size() + 1> fsync_latency_buckets{};
 };
 
@@ -142,8 +142,8 @@ struct OpenResult {
 // Threads: append(), commit() and close() are called by one producer thread (the batch
 // worker); they are not safe to call concurrently with each other. durable_sequence(),
 // failed(), error() and stats() are safe from any thread. Commit callbacks run on the flusher
-// thread, in commit order, each exactly once; they must return quickly, must not throw and
-// must not call append(), commit() or close().
+// thread, in commit order, each exactly once. They must return quickly and must not throw or
+// call append(), commit() or close().
 //
 // Failure: a failed open, write or fsync is reported with the path and the errno text. After a
 // failed write or fsync the writer stops writing for good: it never retries an fsync on the same
@@ -178,8 +178,8 @@ class JournalWriter {
   // empty when every record is on disk. Calling it again returns the same text.
   std::string close();
 
-  // The highest sequence that is written and synced. Next sequence append() returns, minus one,
-  // once every commit has completed.
+  // Returns the highest sequence that is written and synced (only written, with fsync off). It
+  // reaches next_sequence() - 1 once every commit has completed.
   [[nodiscard]] std::uint64_t durable_sequence() const;
   [[nodiscard]] std::uint64_t next_sequence() const { return next_sequence_; }
   [[nodiscard]] bool failed() const;

@@ -44,7 +44,7 @@ struct RecordCheck {
   bool valid = false;
   Record record;
   std::size_t total_bytes = 0;
-  // Empty when valid; otherwise why the bytes are no record ("checksum mismatch", ...).
+  // The reason the bytes are no record ("checksum mismatch", ...), empty when valid.
   std::string problem;
 };
 
@@ -69,7 +69,7 @@ struct SegmentScan {
   std::size_t valid_bytes = 0;
   // The first valid record after the fault, for kCorruptMiddle.
   std::size_t next_valid_offset = 0;
-  // What is wrong at valid_bytes, empty when clean.
+  // The fault at valid_bytes, empty when clean.
   std::string problem;
 };
 

@@ -28,8 +28,8 @@ std::string truncate_file(const std::filesystem::path& path, std::uint64_t size_
 }
 
 // Cuts an invalid tail that starts at `offset` in segments[index]: the segment is truncated and
-// every later segment is removed. Fails without changing anything when a later segment holds a
-// valid record, because then the invalid bytes sit in the middle of the journal.
+// every later segment is removed. Fails without changing anything when a later segment has a
+// valid record, because then the invalid bytes are in the middle of the journal.
 void cut_tail(const std::filesystem::path& dir, const std::vector<SegmentFile>& segments,
               std::size_t index, std::uint64_t damaged_size, std::uint64_t offset,
               const std::string& problem, ReplayResult& result) {

@@ -57,6 +57,8 @@ struct DepthLevel {
   Price price;
   Quantity quantity;  // sum of the open quantity of its orders
   std::uint32_t orders = 0;
+
+  friend bool operator==(const DepthLevel&, const DepthLevel&) = default;
 };
 
 // Aggregated depth, best price first on both sides.

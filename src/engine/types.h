@@ -113,7 +113,7 @@ enum class CancelReason : std::uint8_t {
   kRequested,           // the owner asked
   kUnfilledRemainder,   // the rest of a market or IOC order, which never rests
   kSelfTradePrevention, // it would have traded with an order of the same user
-  kNotionalLimit,       // the filled notional of a market order reached the 64-bit limit
+  kNotionalLimit,       // the filled notional of the incoming order reached the 64-bit limit
 };
 
 [[nodiscard]] std::string_view to_string(CancelReason reason);

@@ -38,7 +38,7 @@ TEST(JournalReaderFuzz, MutatedSeedsRun) {
   ASSERT_FALSE(corpus.empty());
   std::mt19937_64 random(20240601);
 
-  for (int round = 0; round < 2000; ++round) {
+  for (int round = 0; round < 1000; ++round) {
     std::vector<std::byte> input = corpus[random() % corpus.size()];
     const int mutations = 1 + static_cast<int>(random() % 4);
     for (int m = 0; m < mutations && !input.empty(); ++m) {

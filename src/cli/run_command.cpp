@@ -1,12 +1,415 @@
+// `hft run`: the whole load test on one machine. Starts `hft serve` (unless --api-url aims at a
+// running server), starts N `hft load` processes as separate processes, as they would run on
+// separate machines, collects their output, prints the merged report and stops the server.
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
 #include "cli/commands.h"
 #include "common/exit_codes.h"
+#include "common/http_client.h"
+#include "common/subprocess.h"
+#include "load/load_options.h"
+#include "report/aggregate.h"
 
 namespace hft::cli {
 
-// TODO: placeholder until the run command is implemented.
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct RunOptions {
+  int clients = 20;
+  int duration_s = 60;
+  std::string api_url;
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string data_dir;
+  std::vector<std::string> serve_args;
+  int startup_timeout_s = 30;
+  int grace_s = 60;
+  std::string output_path;
+  load::LoadOptions load;
+  report::AggregateFlags report_flags;
+};
+
+std::atomic<int> g_stop_signal{0};
+
+void record_stop_signal(int signal) { g_stop_signal.store(signal); }
+
+// Output of one client, read from its pipes while it runs.
+struct ClientRun {
+  int id = 0;
+  std::unique_ptr<Subprocess> process;
+  std::string stdout_text;
+  std::string stderr_text;
+  std::optional<int> exit_code;
+};
+
+// Reads what is available from a non-blocking pipe; returns false at end of file.
+bool drain_pipe(int fd, std::string& sink) {
+  char buffer[65536];
+  while (true) {
+    ssize_t count = ::read(fd, buffer, sizeof(buffer));
+    if (count > 0) {
+      sink.append(buffer, static_cast<size_t>(count));
+      continue;
+    }
+    if (count == 0) return false;
+    return errno == EAGAIN || errno == EINTR;
+  }
+}
+
+// Keeps the last `max_lines` lines of a client's stderr for the failure message.
+std::string tail_lines(const std::string& text, size_t max_lines) {
+  size_t position = text.size();
+  size_t lines = 0;
+  while (position > 0 && lines <= max_lines) {
+    position = text.rfind('\n', position - 1);
+    if (position == std::string::npos) return text;
+    ++lines;
+  }
+  return text.substr(position + 1);
+}
+
+class ServerGuard {
+ public:
+  ServerGuard(const RunOptions& options, std::filesystem::path run_dir)
+      : run_dir_(std::move(run_dir)), log_path_(run_dir_ / "server.log") {
+    Subprocess::Options spawn;
+    spawn.args = {current_executable().string(), "serve", "--host", options.host, "--port",
+                  std::to_string(options.port), "--data-dir", (run_dir_ / "data").string()};
+    spawn.args.insert(spawn.args.end(), options.serve_args.begin(), options.serve_args.end());
+    spawn.stdout_mode = Subprocess::Output::kFile;
+    spawn.stderr_mode = Subprocess::Output::kFile;
+    spawn.stdout_path = log_path_;
+    spawn.stderr_path = log_path_;
+    process_ = std::make_unique<Subprocess>(spawn);
+  }
+
+  ~ServerGuard() {
+    if (process_ && process_->running()) (void)stop();
+  }
+
+  Subprocess& process() { return *process_; }
+  const std::filesystem::path& log_path() const { return log_path_; }
+
+  // Sends SIGTERM and waits for the drain; returns the exit code, or nullopt after SIGKILL.
+  std::optional<int> stop() {
+    process_->send_signal(SIGTERM);
+    auto code = process_->wait_for_exit(std::chrono::seconds(30));
+    if (!code) {
+      process_->send_signal(SIGKILL);
+      (void)process_->wait_for_exit(std::chrono::seconds(5));
+    }
+    return code;
+  }
+
+  std::string log_tail() const {
+    std::ifstream in(log_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return tail_lines(text.str(), 20);
+  }
+
+ private:
+  std::filesystem::path run_dir_;
+  std::filesystem::path log_path_;
+  std::unique_ptr<Subprocess> process_;
+};
+
+// Creates the folder for the server's data and log: --data-dir, or a fresh temporary one.
+std::filesystem::path make_run_dir(const RunOptions& options, bool& remove_after) {
+  if (!options.data_dir.empty()) {
+    remove_after = false;
+    std::filesystem::create_directories(options.data_dir);
+    return options.data_dir;
+  }
+  std::string pattern = (std::filesystem::temp_directory_path() / "hft-run-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("could not create a temporary folder: " +
+                             std::string(std::strerror(errno)));
+  }
+  remove_after = true;
+  return pattern;
+}
+
+void print_progress(Clock::time_point start, int duration_s, size_t running, size_t total) {
+  static bool terminal = ::isatty(STDERR_FILENO) != 0;
+  auto elapsed_s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
+  auto line = fmt::format("hft run: {:>4} s of {} s, {} of {} clients running", elapsed_s,
+                          duration_s, running, total);
+  if (terminal) {
+    std::cerr << '\r' << line << "   " << std::flush;
+  } else {
+    std::cerr << line << '\n';
+  }
+}
+
+// Runs every client to completion, reading their pipes. Returns false if it was interrupted.
+bool run_clients(const RunOptions& options, const std::string& api_url,
+                 std::vector<ClientRun>& clients) {
+  auto exe = current_executable().string();
+  std::vector<std::string> load_args = load::to_args(options.load);
+
+  for (int id = 1; id <= options.clients; ++id) {
+    Subprocess::Options spawn;
+    spawn.args = {exe, "load"};
+    spawn.args.insert(spawn.args.end(), load_args.begin(), load_args.end());
+    spawn.env = {{"CLIENT_ID", std::to_string(id)},
+                 {"API_URL", api_url},
+                 {"DURATION_SEC", std::to_string(options.duration_s)}};
+    spawn.stdout_mode = Subprocess::Output::kPipe;
+    spawn.stderr_mode = Subprocess::Output::kPipe;
+    ClientRun run;
+    run.id = id;
+    run.process = std::make_unique<Subprocess>(spawn);
+    clients.push_back(std::move(run));
+  }
+
+  // Clients register, run for the duration and print; past the grace period they are ended.
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::seconds(options.duration_s + options.grace_s);
+  auto next_progress = start + std::chrono::seconds(5);
+  bool interrupted = false;
+  while (true) {
+    std::vector<pollfd> fds;
+    std::vector<std::pair<ClientRun*, bool>> owners;  // client, is stdout
+    for (auto& client : clients) {
+      if (client.process->stdout_fd() >= 0) {
+        fds.push_back({client.process->stdout_fd(), POLLIN, 0});
+        owners.emplace_back(&client, true);
+      }
+      if (client.process->stderr_fd() >= 0) {
+        fds.push_back({client.process->stderr_fd(), POLLIN, 0});
+        owners.emplace_back(&client, false);
+      }
+    }
+    if (fds.empty()) break;
+
+    ::poll(fds.data(), fds.size(), 200);
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto [client, is_stdout] = owners[i];
+      std::string& sink = is_stdout ? client->stdout_text : client->stderr_text;
+      if (!drain_pipe(fds[i].fd, sink)) {
+        if (is_stdout) {
+          client->process->close_stdout_pipe();
+        } else {
+          client->process->close_stderr_pipe();
+        }
+      }
+    }
+
+    if (g_stop_signal.load() != 0 && !interrupted) {
+      interrupted = true;
+      for (auto& client : clients) client.process->send_signal(SIGTERM);
+      deadline = Clock::now() + std::chrono::seconds(5);
+    }
+    if (Clock::now() > deadline) {
+      for (auto& client : clients) client.process->send_signal(SIGKILL);
+    }
+    if (Clock::now() >= next_progress) {
+      size_t running = 0;
+      for (auto& client : clients) running += client.process->running() ? 1 : 0;
+      print_progress(start, options.duration_s, running, clients.size());
+      next_progress += std::chrono::seconds(5);
+    }
+  }
+  if (::isatty(STDERR_FILENO) != 0) std::cerr << '\n';
+
+  for (auto& client : clients) client.exit_code = client.process->wait_for_exit(
+      std::chrono::seconds(10));
+  return !interrupted;
+}
+
+int run(const RunOptions& options) {
+  if (options.clients < 1) {
+    std::cerr << "hft run: --clients must be at least 1, got " << options.clients << '\n';
+    return kExitUsage;
+  }
+  if (options.duration_s < 1) {
+    std::cerr << "hft run: --duration must be at least 1 second, got " << options.duration_s
+              << '\n';
+    return kExitUsage;
+  }
+
+  std::string load_error = load::validate_load_options(options.load);
+  if (!load_error.empty()) {
+    std::cerr << "hft run: " << load_error << '\n';
+    return kExitUsage;
+  }
+  report::AggregateOptions report_options;
+  std::string report_error = report::resolve_aggregate_flags(options.report_flags, report_options);
+  if (!report_error.empty()) {
+    std::cerr << "hft run: " << report_error << '\n';
+    return kExitUsage;
+  }
+  report_options.expect_clients = options.clients;
+
+  struct sigaction action {};
+  action.sa_handler = record_stop_signal;
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+
+  // A local server unless the user aims at a running one.
+  std::string api_url = options.api_url;
+  std::unique_ptr<ServerGuard> server;
+  bool remove_run_dir = false;
+  std::filesystem::path run_dir;
+  if (api_url.empty()) {
+    if (hft::http_request(options.host, options.port, "GET", "/health", {}, {},
+                          std::chrono::seconds(1)).status != 0) {
+      std::cerr << fmt::format(
+          "hft run: {}:{} is already in use by another server; stop it, choose another port "
+          "with --port, or test that server with --api-url http://{}:{}\n",
+          options.host, options.port, options.host, options.port);
+      return kExitFailure;
+    }
+    run_dir = make_run_dir(options, remove_run_dir);
+    server = std::make_unique<ServerGuard>(options, run_dir);
+    api_url = fmt::format("http://{}:{}", options.host, options.port);
+    std::cerr << fmt::format("hft run: starting hft serve on {} (data and log in {})\n",
+                             api_url, run_dir.string());
+    auto deadline = Clock::now() + std::chrono::seconds(options.startup_timeout_s);
+    bool healthy = false;
+    while (Clock::now() < deadline && server->process().running() && g_stop_signal == 0) {
+      if (hft::http_request(options.host, options.port, "GET", "/health", {}, {},
+                            std::chrono::seconds(1)).status == 200) {
+        healthy = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!healthy) {
+      std::cerr << fmt::format("hft run: hft serve did not become healthy within {} s; the end "
+                               "of its log ({}):\n{}\n",
+                               options.startup_timeout_s, server->log_path().string(),
+                               server->log_tail());
+      return kExitFailure;
+    }
+  }
+
+  std::cerr << fmt::format("hft run: {} clients for {} s against {}\n", options.clients,
+                           options.duration_s, api_url);
+  std::vector<ClientRun> clients;
+  bool completed = run_clients(options, api_url, clients);
+
+  // Every client's stdout goes to the aggregator; failed clients are named with their stderr.
+  std::string combined;
+  int failed_clients = 0;
+  for (auto& client : clients) {
+    combined += client.stdout_text;
+    if (!combined.empty() && combined.back() != '\n') combined += '\n';
+    if (client.exit_code != 0) {
+      ++failed_clients;
+      std::cerr << fmt::format("hft run: client {} exited with {}; the end of its stderr:\n{}\n",
+                               client.id,
+                               client.exit_code ? std::to_string(*client.exit_code) : "no exit",
+                               tail_lines(client.stderr_text, 10));
+    }
+  }
+  if (!options.output_path.empty()) {
+    std::ofstream out(options.output_path);
+    out << combined;
+    if (!out) {
+      std::cerr << "hft run: could not write --output " << options.output_path << '\n';
+    }
+  }
+
+  std::istringstream input(combined);
+  int report_code = report::aggregate_stream(input, report_options, std::cout, std::cerr);
+  std::cout << std::flush;
+
+  int server_code = kExitOk;
+  if (server) {
+    auto code = server->stop();
+    if (!code || *code != 0) {
+      std::cerr << fmt::format("hft run: hft serve did not stop cleanly ({}); the end of its "
+                               "log:\n{}\n",
+                               code ? "exit " + std::to_string(*code) : "killed after 30 s",
+                               server->log_tail());
+      server_code = kExitFailure;
+    }
+    if (remove_run_dir && server_code == kExitOk) {
+      std::error_code ignored;
+      std::filesystem::remove_all(run_dir, ignored);
+    }
+  }
+
+  if (!completed) return 128 + g_stop_signal.load();
+  if (report_code != kExitOk) return report_code;
+  if (failed_clients > 0 || server_code != kExitOk) return kExitFailure;
+  return kExitOk;
+}
+
+}  // namespace
+
 void add_run_command(CLI::App& app, int& exit_code) {
-  auto* command = app.add_subcommand("run", "not implemented yet");
-  command->callback([&exit_code] { exit_code = kExitFailure; });
+  auto options = std::make_shared<RunOptions>();
+  auto* command = app.add_subcommand(
+      "run", "Run the whole load test here: a local server, N client processes, the report");
+
+  command->add_option("--clients", options->clients, "Number of client processes")
+      ->envname("CLIENTS")
+      ->capture_default_str();
+  command->add_option("--duration", options->duration_s, "Seconds each client sends orders")
+      ->envname("DURATION_SEC")
+      ->capture_default_str();
+  command->add_option("--api-url", options->api_url,
+                      "Test a running server at this URL instead of starting one")
+      ->envname("API_URL");
+  command->add_option("--host", options->host, "Address of the local server")
+      ->envname("HOST")
+      ->capture_default_str();
+  command->add_option("--port", options->port, "Port of the local server")
+      ->envname("PORT")
+      ->capture_default_str();
+  command->add_option("--data-dir", options->data_dir,
+                      "Folder for the local server's journal and log (default: a temporary "
+                      "folder, removed after a clean run)")
+      ->envname("DATA_DIR");
+  command->add_option("--serve-arg", options->serve_args,
+                      "Extra flag for the local server, repeatable (e.g. --serve-arg=--ack=queued)")
+      ->allow_extra_args(false);
+  command->add_option("--startup-timeout", options->startup_timeout_s,
+                      "Seconds to wait for the local server's /health")
+      ->capture_default_str();
+  command->add_option("--grace", options->grace_s,
+                      "Seconds past the duration before unfinished clients are ended")
+      ->capture_default_str();
+  command->add_option("--output", options->output_path,
+                      "File to save every client's raw output to, for `hft aggregate` later");
+
+  load::add_load_options(*command, options->load);
+  // The report flags of `hft aggregate`, except --expect-clients, which is --clients here.
+  report::add_aggregate_options(*command, options->report_flags);
+  command->remove_option(command->get_option("--expect-clients"));
+
+  command->callback([options, &exit_code] {
+    try {
+      exit_code = run(*options);
+    } catch (const std::exception& error) {
+      std::cerr << "hft run: " << error.what() << '\n';
+      exit_code = kExitFailure;
+    }
+  });
 }
 
 }  // namespace hft::cli

@@ -85,11 +85,19 @@ OpenResult JournalWriter::open(const std::filesystem::path& dir, JournalOptions 
   }
 
   std::error_code create_error;
-  std::filesystem::create_directories(dir, create_error);
+  const bool created = std::filesystem::create_directories(dir, create_error);
   if (create_error) {
     result.error = fmt::format("create journal directory {}: {}", dir.string(),
                                create_error.message());
     return result;
+  }
+  // A new directory's own entry must be durable too, or a crash could lose the whole journal.
+  if (created && options.fsync) {
+    const std::filesystem::path parent = std::filesystem::absolute(dir).parent_path();
+    if (std::string error = sync_directory(parent); !error.empty()) {
+      result.error = std::move(error);
+      return result;
+    }
   }
   DirectoryLock lock;
   if (std::string error = lock.acquire(dir); !error.empty()) {

@@ -13,7 +13,7 @@ namespace hft::engine {
 namespace {
 
 struct OrderIdHash {
-  std::uint64_t operator()(OrderId id) const { return mix_hash(id.value); }
+  std::uint64_t operator()(OrderId id) const { return SequentialIdHash{}(id.value); }
 };
 
 struct StringHash {
@@ -94,7 +94,7 @@ class Engine::Impl {
   void match(std::uint32_t book_index, Taker& taker, EventSink& sink);
   void fill(Book& book, std::uint32_t maker_index, Taker& taker, EventSink& sink);
   void remove_resting(std::uint32_t node_index, CancelReason reason, EventSink& sink);
-  std::uint32_t rest(std::uint32_t book_index, const Taker& taker, const OrderDetails& details);
+  void rest(std::uint32_t book_index, const Taker& taker, const OrderDetails& details);
 
   Position make_position(const PositionState& state) const;
 
@@ -300,8 +300,8 @@ void Engine::Impl::remove_resting(std::uint32_t node_index, CancelReason reason,
                              Quantity{0}, node.filled_notional});
 }
 
-std::uint32_t Engine::Impl::rest(std::uint32_t book_index, const Taker& taker,
-                                 const OrderDetails& details) {
+void Engine::Impl::rest(std::uint32_t book_index, const Taker& taker,
+                        const OrderDetails& details) {
   const std::uint32_t node_index = books_.allocate_node();
   OrderNode& node = books_.node(node_index);
   node.id = taker.id;
@@ -314,7 +314,6 @@ std::uint32_t Engine::Impl::rest(std::uint32_t book_index, const Taker& taker,
   books_.details(node_index) = details;
   books_.link_tail(book_index, taker.side, node_index);
   index_.insert(taker.id, node_index);
-  return node_index;
 }
 
 // --- Requests ----------------------------------------------------------------------------------
@@ -331,7 +330,8 @@ Status Engine::Impl::submit(const NewOrder& order, EventSink& sink) {
     return rejected(RejectReason::kPostOnlyRequiresLimit);
   }
   if (index_.find(order.id) != kNil) return rejected(RejectReason::kDuplicateOrderId);
-  if (priced && !compute_notional(order.price, order.quantity).ok()) {
+  std::int64_t notional = 0;
+  if (priced && __builtin_mul_overflow(order.price.ticks, order.quantity.lots, &notional)) {
     return rejected(RejectReason::kNotionalOverflow);
   }
 
@@ -437,12 +437,24 @@ Status Engine::Impl::amend(OrderId id, UserId requester, Price new_price, Quanti
     return Status::success();
   }
 
-  // New price: the order leaves its level and enters again as if new, trading if it crosses.
+  // New price: the order leaves its level and enters again at the back, trading first if it
+  // crosses. It keeps its node and id index entry throughout.
   if (outside_price_band(book, new_price)) return rejected(RejectReason::kPriceBand);
   const bool crossing = crosses(book, side, new_price.ticks);
   if (crossing && details.post_only) return rejected(RejectReason::kWouldTakeLiquidity);
 
   books_.unlink(node_index);
+  node.price = new_price;
+  node.remaining = new_remaining;
+  ++stats_.amends;
+  sink.on_amended(OrderAmended{id, node.user, new_price, new_remaining, false});
+  if (!crossing) {
+    books_.link_tail(book_index, side, node_index);
+    sink.on_update(OrderUpdate{id, node.user, status_of_open_order(node.filled), node.filled,
+                               node.remaining, node.filled_notional});
+    return Status::success();
+  }
+
   Taker taker;
   taker.id = id;
   taker.user = node.user;
@@ -453,24 +465,26 @@ Status Engine::Impl::amend(OrderId id, UserId requester, Price new_price, Quanti
   taker.filled_notional = node.filled_notional;
   taker.self_trade_prevention = details.self_trade_prevention;
   taker.position = node.position;
-  index_.erase(id);
-  books_.free_node(node_index);
-  ++stats_.amends;
-  sink.on_amended(OrderAmended{id, taker.user, new_price, new_remaining, false});
+  match(book_index, taker, sink);
 
-  if (crossing) match(book_index, taker, sink);
-
+  OrderNode& amended = books_.node(node_index);
+  amended.remaining = taker.remaining;
+  amended.filled = taker.filled;
+  amended.filled_notional = taker.filled_notional;
+  amended.position = taker.position;
   OrderUpdate update{id, taker.user, OrderStatus::kFilled, taker.filled, Quantity{0},
                      taker.filled_notional};
-  if (taker.remaining.lots > 0) {
-    if (taker.stopped) {
+  if (taker.remaining.lots > 0 && !taker.stopped) {
+    books_.link_tail(book_index, side, node_index);
+    update.status = status_of_open_order(taker.filled);
+    update.remaining = taker.remaining;
+  } else {
+    if (taker.remaining.lots > 0) {
       sink.on_cancelled(OrderCancelled{id, taker.user, taker.remaining, taker.stop_reason});
       update.status = OrderStatus::kCancelled;
-    } else {
-      rest(book_index, taker, details);
-      update.status = status_of_open_order(taker.filled);
-      update.remaining = taker.remaining;
     }
+    index_.erase(id);
+    books_.free_node(node_index);
   }
   sink.on_update(update);
   return Status::success();

@@ -89,6 +89,8 @@ struct ReplayResult {
 struct JournalOptions {
   // false: records are written to the page cache without fdatasync. They survive a crash of the
   // process but not of the machine.
+  // NOTE: the kernel may write pages back out of order, so after a machine crash without fsync
+  // replay can find a damaged record before valid ones and stop with an error.
   bool fsync = true;
   // A segment is closed once the next record would push it past this size.
   std::uint64_t segment_size_bytes = 64ULL << 20;

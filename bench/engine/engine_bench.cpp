@@ -1,10 +1,10 @@
 // Single-threaded benchmarks of the matching engine. Every workload is generated from a fixed
 // seed before timing starts, so runs are comparable.
 //
-//   LiquibookInsert: Liquibook's insert workload. Orders alternate buy and sell; buys are priced
-//     uniformly in [1880, 1889], sells in [1884, 1893] (a 14-tick band, about half the orders
-//     cross) and quantities are 100 to 1000. The engine is rebuilt every 2^20 orders, because
-//     bids below 1884 never trade and would pile up.
+//   LiquibookInsert: Liquibook's insert workload. Orders alternate buy and sell, with quantities
+//     of 100 to 1000. Buys are priced uniformly in [1880, 1889] and sells in [1884, 1893], a band
+//     of 14 ticks in which about half the orders cross. The engine is rebuilt every 2^20 orders,
+//     because bids below 1884 never trade and would pile up.
 //   DeepBook: 100,000 resting orders over 1,000 levels (500 per side, none crossing), then random
 //     amends (half change the price, half the quantity) and cancels, each cancel followed by a new
 //     order in the same place so the book keeps its size. Every engine call counts as one

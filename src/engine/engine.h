@@ -8,8 +8,8 @@
 // Thread-safety: none. One thread (the batch worker) owns an Engine and makes every call on it.
 // `EngineConfig::instrument_for` is const and may be called from any thread.
 //
-// Errors: requests return a `Status` whose reason tells why they were rejected; a rejected
-// request changes nothing and also emits OrderRejected.
+// Errors: a rejected request returns a `Status` with the reason and emits OrderRejected. It
+// changes nothing.
 #pragma once
 
 #include <cstddef>
@@ -87,7 +87,7 @@ struct OrderView {
 // A user's position in one symbol. Cash is what the trades paid and received (negative after a
 // buy). `open_cost` is the cost of the open quantity, positive for a long position and negative
 // for a short one, so that realised_pnl == cash + open_cost at all times. Closing part of a
-// position removes the proportional share of the cost (rounded toward zero); the rounding
+// position removes the proportional share of the cost, rounded toward zero. The rounding
 // remainder stays in the open cost until the position is flat, so a round trip is exact.
 struct Position {
   SymbolId symbol_id;
@@ -130,8 +130,9 @@ class Engine {
   [[nodiscard]] Status cancel(OrderId id, UserId requester, EventSink& sink);
 
   // Changes a resting order's price and open quantity. A smaller quantity at the same price keeps
-  // its place in the queue; a larger quantity or a new price moves it to the back, and a new price
-  // that crosses the book trades at once (a post-only order is rejected instead, unchanged).
+  // its place in the queue, while a larger quantity or a new price moves it to the back. A new
+  // price that crosses the book trades at once, except for a post-only order, which is rejected
+  // and left unchanged.
   [[nodiscard]] Status amend(OrderId id, UserId requester, Price new_price,
                              Quantity new_remaining, EventSink& sink);
 

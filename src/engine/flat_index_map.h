@@ -1,9 +1,9 @@
 // FlatIndexMap: a hash map from a small key to a 32-bit index, for the engine's order-id and
-// position lookups. Open addressing in one flat array with Robin Hood linear probing: each entry
-// stores its distance from its home slot, an insert displaces entries closer to home than itself,
-// a lookup stops as soon as it passes entries closer to home than the key would be, and an erase
-// shifts the following displaced entries back by one (no tombstones). A lookup usually touches one
-// cache line, whether or not the key is present.
+// position lookups. It uses open addressing in one flat array with Robin Hood linear probing, and
+// each entry stores its distance from its home slot. An insert displaces entries closer to home
+// than itself. A lookup stops at the first entry closer to home than the key would be, so a missing
+// key costs about as much as a present one. An erase shifts the displaced entries after it back by
+// one slot, so no tombstones build up.
 //
 // Not thread-safe. Values are plain indices into arrays the owner keeps.
 #pragma once
@@ -111,8 +111,8 @@ class FlatIndexMap {
 }
 
 // A hash for ids that callers mostly assign in sequence. Ids that differ only in their low
-// `kBlockBits` bits land in one aligned run of 16 slots (four cache lines), so a burst of
-// new ids touches few cache lines and pages; the blocks themselves are scattered by `mix_hash`.
+// `kBlockBits` bits land in one aligned run of 16 slots (four cache lines), so a burst of new ids
+// touches few cache lines. `mix_hash` scatters the blocks themselves over the table.
 struct SequentialIdHash {
   static constexpr int kBlockBits = 4;
 

@@ -2,10 +2,10 @@
 //
 // Resting orders live in one pool of 64-byte nodes and price levels in another, both addressed by
 // 32-bit indices and recycled through free lists, so nothing is allocated per order once the
-// pools have grown. Each level keeps its orders in a doubly linked list through the nodes (time
-// priority), and each side of a book keeps its levels in a vector sorted so that the best price
-// is at the back: the best level is read, removed or extended in O(1), and a new level is found
-// by binary search. Unlinking an order by node index is O(1) at any depth.
+// pools have grown. Each level keeps its orders in time priority in a doubly linked list through
+// the nodes. Each side of a book keeps its levels in a vector sorted with the best price at the
+// back, so the best level is read, removed or extended in O(1). A new level is found by binary
+// search. Unlinking an order by node index is O(1) at any depth.
 //
 // Not thread-safe: owned by the engine and used on its thread. Book addresses are stable (each
 // book is allocated once), so views of a book's symbol stay valid for the store's lifetime.

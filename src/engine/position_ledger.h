@@ -28,9 +28,9 @@ struct PositionState {
 };
 
 // Applies one fill of `quantity` at `price` on `side` to a position. Cash moves by the fill's
-// notional. A fill in the direction of the position (or from flat) adds to the open cost; a fill
-// against it first closes up to the open quantity, moving the closed share of the open cost into
-// realised P&L, and opens the rest in the new direction.
+// notional. A fill in the direction of the position, or from flat, adds to the open cost. A fill
+// against the position first closes up to the open quantity and moves the closed share of the open
+// cost into realised P&L. Whatever remains opens a position in the new direction.
 // NOTE: sums saturate at the int64 limits instead of wrapping; at tick 0.01 and lot 0.01 that is
 // about 9.2e14 in currency units per user and symbol.
 void apply_fill(PositionState& position, Side side, Price price, Quantity quantity);

@@ -295,7 +295,50 @@ TEST_P(EngineSides, AmendToCrossingPriceTrades) {
   EXPECT_EQ(amended->status, OrderStatus::kPartiallyFilled);
 }
 
-TEST_P(EngineSides, AmendOfPostOnlyToCrossingPriceIsRejected) {
+TEST_P(EngineSides, CrossingAmendThatFillsLeavesBook) {
+  const NewOrder passive = make_order(1, taker(), worse(-2), 4);
+  ASSERT_TRUE(submit(passive).ok());
+  ASSERT_TRUE(submit(make_order(2, maker(), 100, 10)).ok());
+  log_.clear();
+
+  ASSERT_TRUE(engine_.amend(OrderId{1}, passive.user, Price{worse(1)}, Quantity{4}, log_).ok());
+
+  const std::vector<Trade> trades = events_of<Trade>(log_);
+  ASSERT_EQ(trades.size(), 1u);
+  EXPECT_EQ(trades[0].price.ticks, 100);
+  EXPECT_EQ(events_of<OrderUpdate>(log_).back().status, OrderStatus::kFilled);
+  EXPECT_FALSE(engine_.order(OrderId{1}).has_value());
+  EXPECT_TRUE(taker_levels(engine_.depth(kSymbol, 10)).empty());
+  EXPECT_EQ(maker_levels(engine_.depth(kSymbol, 10))[0].quantity.lots, 6);
+  EXPECT_EQ(engine_.stats().resting_orders, 1u);
+}
+
+TEST_P(EngineSides, CrossingAmendStoppedBySelfTrade) {
+  const NewOrder passive = make_order(1, taker(), worse(-2), 4, 5);
+  ASSERT_TRUE(submit(passive).ok());
+  ASSERT_TRUE(submit(make_order(2, maker(), 100, 10, 5)).ok());
+  log_.clear();
+
+  ASSERT_TRUE(engine_.amend(OrderId{1}, passive.user, Price{100}, Quantity{4}, log_).ok());
+
+  EXPECT_TRUE(events_of<Trade>(log_).empty());
+  const std::vector<OrderCancelled> cancels = events_of<OrderCancelled>(log_);
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].id.value, 1u);
+  EXPECT_EQ(cancels[0].reason, CancelReason::kSelfTradePrevention);
+  EXPECT_FALSE(engine_.order(OrderId{1}).has_value());
+  EXPECT_TRUE(engine_.order(OrderId{2}).has_value());
+}
+
+TEST_P(EngineSides, IdOfFinishedOrderIsAcceptedAgain) {
+  ASSERT_TRUE(submit(make_order(1, maker(), 100, 5)).ok());
+  ASSERT_TRUE(submit(make_order(2, taker(), 100, 5)).ok());
+
+  // Only resting ids are checked for duplicates; callers keep ids unique over time.
+  EXPECT_TRUE(submit(make_order(1, maker(), 100, 5)).ok());
+}
+
+TEST_P(EngineSides, PostOnlyCrossingAmendIsRejected) {
   NewOrder passive = make_order(1, taker(), worse(-2), 10);
   passive.post_only = true;
   ASSERT_TRUE(submit(passive).ok());
@@ -372,7 +415,7 @@ INSTANTIATE_TEST_SUITE_P(
                       OrderStatus::kPartiallyFilled, 5},
         SelfTradeCase{SelfTradePrevention::kCancelBoth, 0, false, OrderStatus::kCancelled, 0}));
 
-TEST(Engine, FokCountsOnlyOrdersSelfTradePreventionLetsItReach) {
+TEST(Engine, FokRespectsSelfTradePrevention) {
   Engine engine;
   EventLog log;
   ASSERT_TRUE(engine.submit(make_order(1, Side::kSell, 100, 5, 1), log).ok());

@@ -20,7 +20,7 @@ inline NewOrder make_order(std::uint64_t id, Side side, std::int64_t price_ticks
                            OrderType type = OrderType::kLimit) {
   NewOrder order;
   order.id = OrderId{id};
-  // Every order has its own user unless a test asks, so self-trade prevention stays out of the way.
+  // Each order gets its own user unless the test passes one, so self-trade prevention never applies.
   order.user = UserId{user == 0 ? 1000 + id : user};
   order.symbol = kSymbol;
   order.side = side;

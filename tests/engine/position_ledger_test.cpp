@@ -48,7 +48,7 @@ TEST(PositionLedger, RoundingRemainderStaysUntilFlat) {
   EXPECT_EQ(position.cash.units, 20);
 }
 
-TEST(PositionLedger, FindOrAddReturnsStableIndexPerUserAndSymbol) {
+TEST(PositionLedger, FindOrAddKeepsOneIndexPerKey) {
   PositionLedger ledger;
   const std::uint32_t first = ledger.find_or_add(UserId{1}, SymbolId{0});
   const std::uint32_t other_symbol = ledger.find_or_add(UserId{1}, SymbolId{1});

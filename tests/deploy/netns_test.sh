@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The distributed load test on one machine: `hft serve` in one network namespace and four client
-# "hosts" in four others, joined by a bridge in a sixth, each client running `hft load` against
-# the server's address, then `hft aggregate --expect-clients 4` over their output.
+# "hosts" in four others, joined by a bridge in a sixth. Each client runs `hft load` against the
+# server's address the way a pod of the Kubernetes Job does: id 0..3 as a completion index,
+# settings in CLIENT_ID, API_URL and DURATION_SEC, `--start-at` for a common start. Their output,
+# prefixed as `kubectl logs --prefix` prints it, goes to `hft aggregate --expect-clients 4`.
 #
 # Every address (10.200.0.0/24) exists only inside the namespaces this test creates, and the
 # EXIT trap stops the processes it started and deletes the namespaces.
@@ -18,8 +20,6 @@ readonly kServerAddress=10.200.0.1
 readonly kPort=8000
 readonly kHealthTimeoutSec=30
 readonly kClientTimeoutSec=60
-# Client ids 1..4, because hft aggregate --expect-clients N expects 1..N unless a client reports 0.
-readonly kFirstClientId=1
 
 skip() {
   echo "SKIPPED: $*"
@@ -38,12 +38,8 @@ hft="${HFT_BINARY:-}"
 command -v ip >/dev/null 2>&1 || skip "the ip command (Debian package iproute2) is not installed"
 command -v curl >/dev/null 2>&1 || fail "curl is not installed; run scripts/install-deps.sh"
 command -v node >/dev/null 2>&1 || fail "node is not installed; run scripts/install-deps.sh"
-# TODO: remove once `hft serve` and `hft load` are implemented; until then this build has
-# placeholders that take no flags.
-for subcommand in serve load; do
-  "$hft" "$subcommand" --help 2>&1 | grep -q -- "--api-url\|--data-dir" \
-    || skip "hft $subcommand is a placeholder in this build"
-done
+# TODO: remove once `hft serve` is implemented; until then this build has a placeholder.
+"$hft" serve --help 2>&1 | grep -q -- "--data-dir" || skip "hft serve is a placeholder in this build"
 
 # Names unique to this run, so concurrent runs do not collide.
 prefix="hft$$"
@@ -123,24 +119,26 @@ until ip netns exec "${client_namespaces[0]}" \
 done
 echo "server healthy at $api_url (namespace $server_ns)"
 
-# The clients: each in its own namespace, all starting at the same second.
+# The clients: each in its own namespace, all starting at the same second. A container's log
+# contains both stdout and stderr, so each client writes both to one file.
 start_at=$(($(date +%s) + 2))
 client_pids=()
 for ((i = 0; i < kClients; i++)); do
-  client_id=$((kFirstClientId + i))
-  ip netns exec "${client_namespaces[$i]}" timeout "$kClientTimeoutSec" \
-    "$hft" load --api-url "$api_url" --client-id "$client_id" --duration "$kDurationSec" \
-    --start-at "$start_at" >"$work_dir/client$client_id.log" 2>"$work_dir/client$client_id.err.log" &
+  ip netns exec "${client_namespaces[$i]}" \
+    env CLIENT_ID="$i" API_URL="$api_url" DURATION_SEC="$kDurationSec" \
+    timeout "$kClientTimeoutSec" "$hft" load --start-at "$start_at" >"$work_dir/client$i.log" 2>&1 &
   client_pids+=($!)
   started_pids+=($!)
 done
 for ((i = 0; i < kClients; i++)); do
-  wait "${client_pids[$i]}" \
-    || fail "client $((kFirstClientId + i)) in ${client_namespaces[$i]} exited with status $?"
+  wait "${client_pids[$i]}" || fail "client $i in ${client_namespaces[$i]} exited with status $?"
 done
 
-# The merged report.
-cat "$work_dir"/client*[0-9].log | timeout 30 "$hft" aggregate --expect-clients "$kClients" --json \
+# The merged report, from the logs as `kubectl logs --prefix` prints them.
+for ((i = 0; i < kClients; i++)); do
+  sed "s|^|[pod/hft-load-test-$i-netns/load] |" "$work_dir/client$i.log"
+done >"$work_dir/all-clients.txt"
+timeout 30 "$hft" aggregate --expect-clients "$kClients" --json <"$work_dir/all-clients.txt" \
   >"$work_dir/report.json" 2>"$work_dir/aggregate.err.log" \
   || fail "hft aggregate exited with status $?"
 

@@ -1,12 +1,174 @@
+// `hft serve`: the trading backend. Flags map onto gateway::ServerConfig; the server itself is
+// gateway/server.h.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
 #include "cli/commands.h"
 #include "common/exit_codes.h"
+#include "gateway/server.h"
 
 namespace hft::cli {
 
-// TODO: placeholder until the serve command is implemented.
+namespace {
+
+struct ServeOptions {
+  std::string host = "0.0.0.0";
+  int port = 8000;
+  std::string data_dir = "./data";
+  std::string ack = "durable";
+  std::string role = "all";
+  std::string queue_url;
+  std::string database_url;
+  std::size_t batch_size = 1000;
+  double batch_timeout_ms = 0;
+  std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  std::size_t queue_capacity = 100'000;
+  std::int64_t token_ttl_s = 86'400;
+  std::int64_t idle_timeout_s = 60;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_batch_orders = 1000;
+  bool journal_fsync = true;
+  std::string log_level = "info";
+};
+
+int run_serve(const ServeOptions& options) {
+  if (!gateway::configure_logging(options.log_level)) {
+    std::cerr << "hft serve: --log-level " << options.log_level
+              << " is invalid; use trace, debug, info, warn, error, critical or off\n";
+    return kExitUsage;
+  }
+  if (options.role != "all") {
+    std::cerr << "hft serve: --role " << options.role
+              << " is not available in this build; only --role all (gateway and engine in one "
+                 "process) is\n";
+    return kExitUsage;
+  }
+  if (!options.queue_url.empty()) {
+    std::cerr << "hft serve: --queue (REDIS_URL) is not available in this build; unset it to "
+                 "use the in-process queue\n";
+    return kExitUsage;
+  }
+  if (!options.database_url.empty()) {
+    std::cerr << "hft serve: --db (DATABASE_URL) is not available in this build; unset it to "
+                 "run without the PostgreSQL sink\n";
+    return kExitUsage;
+  }
+
+  gateway::ServerConfig config;
+  config.host = options.host;
+  config.port = static_cast<std::uint16_t>(options.port);
+  config.data_dir = options.data_dir;
+  config.ack = options.ack == "queued" ? gateway::AckMode::kQueued : gateway::AckMode::kDurable;
+  config.io_threads = options.threads;
+  config.batch_size = options.batch_size;
+  config.batch_timeout =
+      std::chrono::microseconds(static_cast<std::int64_t>(options.batch_timeout_ms * 1000.0));
+  config.queue_capacity = options.queue_capacity;
+  config.token_ttl_s = options.token_ttl_s;
+  config.idle_timeout = std::chrono::seconds(options.idle_timeout_s);
+  config.max_body_bytes = options.max_body_bytes;
+  config.max_batch_orders = options.max_batch_orders;
+  config.journal_fsync = options.journal_fsync;
+  return gateway::run_server(config);
+}
+
+}  // namespace
+
 void add_serve_command(CLI::App& app, int& exit_code) {
-  auto* command = app.add_subcommand("serve", "not implemented yet");
-  command->callback([&exit_code] { exit_code = kExitFailure; });
+  auto options = std::make_shared<ServeOptions>();
+  auto* command = app.add_subcommand(
+      "serve",
+      "Run the trading backend: HTTP API, order queue, batch worker, matching engine and "
+      "journal");
+
+  command->add_option("--host", options->host, "Address to listen on")
+      ->envname("HOST")
+      ->capture_default_str();
+  command->add_option("--port", options->port, "TCP port to listen on (0 picks a free one)")
+      ->envname("PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  command->add_option("--data-dir", options->data_dir,
+                      "Folder for the journal and the token signing key (created if missing)")
+      ->envname("DATA_DIR")
+      ->capture_default_str();
+  command->add_option("--ack", options->ack,
+                      "When an order is acknowledged: 'queued' as soon as it is in the queue, "
+                      "'durable' after the journal fsync that covers it")
+      ->envname("ACK")
+      ->check(CLI::IsMember({"queued", "durable"}))
+      ->capture_default_str();
+  command->add_option("--role", options->role,
+                      "Process role: all, gateway or engine (only 'all' is available in this "
+                      "build)")
+      ->envname("ROLE")
+      ->check(CLI::IsMember({"all", "gateway", "engine"}))
+      ->capture_default_str();
+  command->add_option("--queue", options->queue_url,
+                      "Redis URL of a shared order queue; empty for the in-process queue (the "
+                      "only one in this build)")
+      ->envname("REDIS_URL")
+      ->capture_default_str();
+  command->add_option("--db", options->database_url,
+                      "PostgreSQL URL for the trade sink; empty for none (the only choice in "
+                      "this build)")
+      ->envname("DATABASE_URL")
+      ->capture_default_str();
+  command->add_option("--batch-size", options->batch_size,
+                      "Max orders the batch worker takes per batch")
+      ->envname("BATCH_SIZE")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  command->add_option("--batch-timeout-ms", options->batch_timeout_ms,
+                      "Milliseconds the batch worker waits for a fuller batch once one order is "
+                      "queued (0: take what is there)")
+      ->envname("BATCH_TIMEOUT_MS")
+      ->check(CLI::Range(0.0, 10'000.0))
+      ->capture_default_str();
+  command->add_option("--threads", options->threads,
+                      "HTTP I/O threads (default: the number of cores)")
+      ->envname("THREADS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->capture_default_str();
+  command->add_option("--queue-capacity", options->queue_capacity,
+                      "Orders the queue holds before the API answers 503 with Retry-After")
+      ->envname("QUEUE_CAPACITY")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+      ->capture_default_str();
+  command->add_option("--token-ttl-s", options->token_ttl_s,
+                      "Seconds an access token stays valid")
+      ->envname("TOKEN_TTL_S")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 86'400))
+      ->capture_default_str();
+  command->add_option("--idle-timeout-s", options->idle_timeout_s,
+                      "Seconds before an idle connection, a request that is not complete or a "
+                      "reply the client does not read closes the connection")
+      ->envname("IDLE_TIMEOUT_S")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400}))
+      ->capture_default_str();
+  command->add_option("--max-body-bytes", options->max_body_bytes,
+                      "Largest request body in bytes; larger requests get 413")
+      ->envname("MAX_BODY_BYTES")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
+      ->capture_default_str();
+  command->add_option("--max-batch-orders", options->max_batch_orders,
+                      "Most orders in one POST /api/orders/batch request; more get 422")
+      ->envname("MAX_BATCH_ORDERS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->capture_default_str();
+  command->add_option("--journal-fsync", options->journal_fsync,
+                      "Run fdatasync after each journal group commit (false: a crash of the "
+                      "machine, not of the process, can lose acknowledged orders)")
+      ->envname("JOURNAL_FSYNC")
+      ->capture_default_str();
+  command->add_option("--log-level", options->log_level,
+                      "Log level: trace, debug, info, warn, error, critical or off")
+      ->envname("LOG_LEVEL")
+      ->capture_default_str();
+
+  command->callback([options, &exit_code] { exit_code = run_serve(*options); });
 }
 
 }  // namespace hft::cli

@@ -1,0 +1,172 @@
+#include "gateway/journal_codec.h"
+
+#include <bit>
+#include <cstring>
+#include <string_view>
+
+namespace hft::gateway {
+
+static_assert(std::endian::native == std::endian::little,
+              "the journal codec copies integers as little-endian bytes");
+
+namespace {
+
+constexpr std::uint8_t kFormatVersion = 1;
+
+class Writer {
+ public:
+  explicit Writer(std::vector<std::byte>& out) : out_(out) { out_.clear(); }
+
+  template <typename Integer>
+  void integer(Integer value) {
+    static_assert(std::is_integral_v<Integer>);
+    auto offset = out_.size();
+    out_.resize(offset + sizeof(value));
+    std::memcpy(out_.data() + offset, &value, sizeof(value));
+  }
+
+  // A string of at most 65535 bytes, prefixed by its length.
+  void text(std::string_view value) {
+    integer(static_cast<std::uint16_t>(value.size()));
+    auto offset = out_.size();
+    out_.resize(offset + value.size());
+    std::memcpy(out_.data() + offset, value.data(), value.size());
+  }
+
+ private:
+  std::vector<std::byte>& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::span<const std::byte> payload) : payload_(payload) {}
+
+  template <typename Integer>
+  [[nodiscard]] bool integer(Integer& value) {
+    if (payload_.size() - offset_ < sizeof(value)) return false;
+    std::memcpy(&value, payload_.data() + offset_, sizeof(value));
+    offset_ += sizeof(value);
+    return true;
+  }
+
+  [[nodiscard]] bool text(std::string_view& value) {
+    std::uint16_t size = 0;
+    if (!integer(size) || payload_.size() - offset_ < size) return false;
+    value = {reinterpret_cast<const char*>(payload_.data() + offset_), size};
+    offset_ += size;
+    return true;
+  }
+
+  [[nodiscard]] bool at_end() const { return offset_ == payload_.size(); }
+
+ private:
+  std::span<const std::byte> payload_;
+  std::size_t offset_ = 0;
+};
+
+void encode_order(Writer& writer, const NewOrderCommand& order) {
+  const OrderRequest& request = order.request;
+  writer.integer(order.id.value);
+  writer.integer(order.created_unix_ns);
+  writer.text(request.symbol.view());
+  writer.integer(static_cast<std::uint8_t>(request.side));
+  writer.integer(static_cast<std::uint8_t>(request.type));
+  writer.integer(static_cast<std::uint8_t>(request.post_only ? 1 : 0));
+  writer.integer(request.price.ticks);
+  writer.integer(request.quantity.lots);
+  writer.text(request.client_order_id.view());
+}
+
+bool decode_order(Reader& reader, NewOrderCommand& order) {
+  std::string_view symbol;
+  std::string_view client_order_id;
+  std::uint8_t side = 0;
+  std::uint8_t type = 0;
+  std::uint8_t post_only = 0;
+  OrderRequest& request = order.request;
+  if (!reader.integer(order.id.value) || !reader.integer(order.created_unix_ns) ||
+      !reader.text(symbol) || !reader.integer(side) || !reader.integer(type) ||
+      !reader.integer(post_only) || !reader.integer(request.price.ticks) ||
+      !reader.integer(request.quantity.lots) || !reader.text(client_order_id)) {
+    return false;
+  }
+  if (side > static_cast<std::uint8_t>(engine::Side::kSell)) return false;
+  if (type > static_cast<std::uint8_t>(engine::OrderType::kFok)) return false;
+  if (post_only > 1) return false;
+
+  auto parsed_symbol = engine::Symbol::parse(symbol);
+  if (!parsed_symbol.ok()) return false;
+  request.symbol = parsed_symbol.value();
+  request.side = static_cast<engine::Side>(side);
+  request.type = static_cast<engine::OrderType>(type);
+  request.post_only = post_only == 1;
+  return request.client_order_id.assign(client_order_id);
+}
+
+}  // namespace
+
+RecordType encode_command(const Command& command, std::vector<std::byte>& out) {
+  Writer writer(out);
+  writer.integer(kFormatVersion);
+  writer.integer(command.user.value);
+
+  switch (command.kind) {
+    case CommandKind::kRegisterUser:
+      writer.text(command.username);
+      writer.text(command.email);
+      writer.text(command.password_hash);
+      return RecordType::kUserRegistered;
+    case CommandKind::kCancel:
+      writer.integer(command.cancel_id.value);
+      writer.integer(command.requested_unix_ns);
+      return RecordType::kCancel;
+    case CommandKind::kNewOrders:
+      break;
+  }
+  writer.integer(static_cast<std::uint32_t>(command.orders.size()));
+  for (const NewOrderCommand& order : command.orders) encode_order(writer, order);
+  return RecordType::kNewOrders;
+}
+
+bool decode_command(std::uint16_t type, std::span<const std::byte> payload, Command& command) {
+  Reader reader(payload);
+  std::uint8_t version = 0;
+  if (!reader.integer(version) || version != kFormatVersion) return false;
+  if (!reader.integer(command.user.value)) return false;
+
+  switch (static_cast<RecordType>(type)) {
+    case RecordType::kUserRegistered: {
+      std::string_view username;
+      std::string_view email;
+      std::string_view password_hash;
+      if (!reader.text(username) || !reader.text(email) || !reader.text(password_hash)) {
+        return false;
+      }
+      command.kind = CommandKind::kRegisterUser;
+      command.username = username;
+      command.email = email;
+      command.password_hash = password_hash;
+      return reader.at_end();
+    }
+    case RecordType::kCancel:
+      command.kind = CommandKind::kCancel;
+      return reader.integer(command.cancel_id.value) &&
+             reader.integer(command.requested_unix_ns) && reader.at_end();
+    case RecordType::kNewOrders: {
+      std::uint32_t count = 0;
+      if (!reader.integer(count)) return false;
+      // Each order takes at least 40 bytes, so a larger count cannot be real.
+      if (count > payload.size() / 40) return false;
+      command.kind = CommandKind::kNewOrders;
+      command.orders.clear();
+      command.orders.resize(count);
+      for (NewOrderCommand& order : command.orders) {
+        if (!decode_order(reader, order)) return false;
+      }
+      return reader.at_end();
+    }
+  }
+  return false;
+}
+
+}  // namespace hft::gateway

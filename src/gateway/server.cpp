@@ -1,0 +1,175 @@
+#include "gateway/server.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "common/exit_codes.h"
+#include "gateway/api.h"
+#include "gateway/batch_worker.h"
+#include "gateway/http_server.h"
+
+namespace hft::gateway {
+
+namespace {
+
+constexpr const char* kLoggerNames[] = {"server", "http", "worker", "journal", "auth"};
+// How long connections get to receive their last replies at shutdown.
+constexpr auto kShutdownGrace = std::chrono::milliseconds(2000);
+
+std::shared_ptr<spdlog::logger> get_logger(const char* name) {
+  auto logger = spdlog::get(name);
+  return logger ? logger : spdlog::default_logger();
+}
+
+std::string_view ack_name(AckMode mode) { return mode == AckMode::kDurable ? "durable" : "queued"; }
+
+}  // namespace
+
+bool configure_logging(const std::string& level) {
+  auto parsed = spdlog::level::from_str(level);
+  if (parsed == spdlog::level::off && level != "off") return false;
+
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  for (const char* name : kLoggerNames) {
+    if (spdlog::get(name)) continue;
+    auto logger = std::make_shared<spdlog::logger>(name, sink);
+    logger->set_level(parsed);
+    spdlog::register_logger(logger);
+  }
+  spdlog::set_level(parsed);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  return true;
+}
+
+int run_server(const ServerConfig& config) {
+  auto log = get_logger("server");
+  auto journal_log = get_logger("journal");
+
+  // Block the stop signals in every thread; the main thread takes them with sigtimedwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code fs_error;
+  std::filesystem::create_directories(config.data_dir, fs_error);
+  if (fs_error) {
+    log->error("data dir {}: create failed: {}", config.data_dir.string(), fs_error.message());
+    return kExitFailure;
+  }
+
+  std::string key_error;
+  auto signer = TokenSigner::load_or_create(config.data_dir / "token.key", key_error);
+  if (!signer) {
+    get_logger("auth")->error("{}", key_error);
+    return kExitFailure;
+  }
+
+  engine::EngineConfig engine_config;
+  CommandQueue queue(config.queue_capacity);
+  OrderStore orders;
+  UserDirectory users;
+  MarketView market;
+  Metrics metrics;
+  BatchWorker worker(engine_config,
+                     BatchWorkerOptions{config.batch_size, config.batch_timeout}, queue, orders,
+                     users, market, metrics);
+
+  // Rebuild users, orders, books and positions from the journal.
+  auto replay_start = std::chrono::steady_clock::now();
+  ReplaySummary replay = worker.replay(config.data_dir);
+  double replay_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
+  if (replay.journal.bytes_truncated > 0) {
+    journal_log->warn("journal: cut a torn tail of {} bytes at {} offset {} ({})",
+                      replay.journal.bytes_truncated, replay.journal.truncated_path.string(),
+                      replay.journal.truncated_offset, replay.journal.truncation_reason);
+  }
+  if (!replay.error.empty()) {
+    journal_log->error("journal replay failed, not starting: {}", replay.error);
+    return kExitFailure;
+  }
+  journal_log->info("journal replayed in {:.3f} s: {} records in {} segments, last sequence {}, "
+                    "{} users, {} orders, {} cancels",
+                    replay_s, replay.journal.records, replay.journal.segments,
+                    replay.journal.last_sequence, replay.users, replay.orders, replay.cancels);
+
+  Api api(config, worker.engine_config(), *signer, queue, orders, users, market, metrics, worker);
+  api.set_next_order_id(replay.next_order_id);
+  HttpServer http(config, api, worker.engine_config());
+  std::string bind_error = http.bind();
+  if (!bind_error.empty()) {
+    get_logger("http")->error("{}", bind_error);
+    return kExitFailure;
+  }
+
+  journal::JournalOptions journal_options;
+  journal_options.fsync = config.journal_fsync;
+  std::string start_error =
+      worker.start(config.data_dir, journal_options,
+                   [&http](std::vector<Completion>&& completions) {
+                     http.deliver(std::move(completions));
+                   });
+  if (!start_error.empty()) {
+    journal_log->error("journal open failed: {}", start_error);
+    return kExitFailure;
+  }
+  http.start();
+  log->info("listening on {}:{}, data dir {}, ack {}, {} I/O threads, batch size {}, batch "
+            "timeout {} us, queue capacity {}",
+            config.host, http.port(), config.data_dir.string(), ack_name(config.ack),
+            http.thread_count(), config.batch_size, config.batch_timeout.count(),
+            config.queue_capacity);
+
+  // Serve until a stop signal; report a journal failure once when it happens.
+  int signal_number = 0;
+  bool journal_failure_logged = false;
+  while (signal_number <= 0) {
+    timespec timeout{1, 0};
+    signal_number = sigtimedwait(&stop_signals, nullptr, &timeout);
+    if (signal_number < 0 && errno != EAGAIN && errno != EINTR) {
+      log->error("sigtimedwait failed: {}", std::strerror(errno));
+      break;
+    }
+    if (!journal_failure_logged && worker.journal_failed()) {
+      journal_failure_logged = true;
+      journal_log->error("journal failed, the server rejects every write from now on: {}",
+                         worker.journal_error());
+    }
+  }
+
+  // Stop in dependency order: no new connections, no new commands, drain and sync, then close
+  // the connections once their replies are out.
+  log->info("received {}, stopping: draining {} queued orders",
+            signal_number == SIGINT ? "SIGINT" : "SIGTERM", queue.depth_weight());
+  auto stop_start = std::chrono::steady_clock::now();
+  http.stop_accepting();
+  queue.close();
+  std::string journal_error = worker.stop();
+  http.shutdown(kShutdownGrace);
+  api.stop_password_pool();
+
+  journal::JournalStats stats = worker.journal_stats();
+  double stop_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stop_start).count();
+  if (!journal_error.empty()) {
+    journal_log->error("journal close failed, recent records may be lost: {}", journal_error);
+    return kExitFailure;
+  }
+  log->info("stopped in {:.3f} s: {} orders queued, {} journal records, {} fsyncs",
+            stop_s, metrics.orders_queued.load(), stats.records_written, stats.fsync_count);
+  spdlog::shutdown();
+  return kExitOk;
+}
+
+}  // namespace hft::gateway

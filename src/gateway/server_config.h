@@ -1,0 +1,36 @@
+// ServerConfig: every setting of `hft serve`, filled from flags and environment variables by
+// the CLI and read-only once the server starts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace hft::gateway {
+
+// When POST /api/orders answers: kQueued as soon as the order is in the in-process queue,
+// kDurable after the journal fsync that covers it.
+enum class AckMode : std::uint8_t { kQueued, kDurable };
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8000;
+  std::filesystem::path data_dir = "./data";
+  AckMode ack = AckMode::kDurable;
+  std::size_t io_threads = 1;
+  std::size_t batch_size = 1000;
+  std::chrono::microseconds batch_timeout{0};
+  std::size_t queue_capacity = 100'000;
+  std::int64_t token_ttl_s = 86'400;
+  std::chrono::seconds idle_timeout{60};
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_batch_orders = 1000;
+  std::size_t max_json_depth = 16;
+  std::size_t password_threads = 2;
+  bool journal_fsync = true;
+};
+
+}  // namespace hft::gateway

@@ -38,7 +38,8 @@ std::filesystem::path make_run_dir() {
 
 double percentile_us(std::vector<double>& samples_us, double fraction) {
   if (samples_us.empty()) return 0;
-  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(samples_us.size() - 1));
+  const auto index =
+      static_cast<std::size_t>(fraction * static_cast<double>(samples_us.size() - 1));
   std::nth_element(samples_us.begin(), samples_us.begin() + static_cast<std::ptrdiff_t>(index),
                    samples_us.end());
   return samples_us[index];
@@ -122,11 +123,12 @@ void BM_AppendCommit(benchmark::State& state) {
 
   const auto records = static_cast<std::int64_t>(commits * records_per_commit);
   state.SetItemsProcessed(records);
-  state.SetBytesProcessed(records *
-                          static_cast<std::int64_t>(payload_bytes + hft::journal::kRecordHeaderBytes));
+  state.SetBytesProcessed(
+      records * static_cast<std::int64_t>(payload_bytes + hft::journal::kRecordHeaderBytes));
   state.counters["commits_per_fsync"] =
-      stats.fsync_count == 0 ? 0.0
-                             : static_cast<double>(stats.commits) / static_cast<double>(stats.fsync_count);
+      stats.fsync_count == 0
+          ? 0.0
+          : static_cast<double>(stats.commits) / static_cast<double>(stats.fsync_count);
   state.counters["commit_p50_us"] = percentile_us(latencies_us, 0.50);
   state.counters["commit_p99_us"] = percentile_us(latencies_us, 0.99);
 }
@@ -169,12 +171,15 @@ void BM_FdatasyncLatency(benchmark::State& state) {
 
   state.counters["p50_us"] = percentile_us(latencies_us, 0.50);
   state.counters["p99_us"] = percentile_us(latencies_us, 0.99);
-  state.counters["max_us"] = latencies_us.empty()
-                                 ? 0.0
-                                 : *std::max_element(latencies_us.begin(), latencies_us.end());
+  state.counters["max_us"] =
+      latencies_us.empty() ? 0.0 : *std::max_element(latencies_us.begin(), latencies_us.end());
 }
 
-BENCHMARK(BM_FdatasyncLatency)->ArgName("write_bytes")->Arg(256)->Arg(4096)->Arg(65536)
+BENCHMARK(BM_FdatasyncLatency)
+    ->ArgName("write_bytes")
+    ->Arg(256)
+    ->Arg(4096)
+    ->Arg(65536)
     ->UseManualTime()
     ->MinTime(2.0);
 

@@ -19,8 +19,7 @@ namespace hft::journal {
 namespace {
 
 [[noreturn]] void violated(const char* invariant, const std::string& detail) {
-  std::fprintf(stderr, "journal reader invariant violated: %s (%s)\n", invariant,
-               detail.c_str());
+  std::fprintf(stderr, "journal reader invariant violated: %s (%s)\n", invariant, detail.c_str());
   std::abort();
 }
 

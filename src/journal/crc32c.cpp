@@ -46,9 +46,9 @@ std::uint32_t update_portable(std::uint32_t state, const unsigned char* data, st
     }
     low ^= state;
     state = kTables[7][low & 0xFFU] ^ kTables[6][(low >> 8) & 0xFFU] ^
-            kTables[5][(low >> 16) & 0xFFU] ^ kTables[4][low >> 24] ^
-            kTables[3][high & 0xFFU] ^ kTables[2][(high >> 8) & 0xFFU] ^
-            kTables[1][(high >> 16) & 0xFFU] ^ kTables[0][high >> 24];
+            kTables[5][(low >> 16) & 0xFFU] ^ kTables[4][low >> 24] ^ kTables[3][high & 0xFFU] ^
+            kTables[2][(high >> 8) & 0xFFU] ^ kTables[1][(high >> 16) & 0xFFU] ^
+            kTables[0][high >> 24];
     data += 8;
     size -= 8;
   }

@@ -15,7 +15,6 @@ namespace hft::journal {
 [[nodiscard]] std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc = 0);
 
 // The table implementation, exposed so tests can compare it with the hardware one.
-[[nodiscard]] std::uint32_t crc32c_portable(std::span<const std::byte> data,
-                                            std::uint32_t crc = 0);
+[[nodiscard]] std::uint32_t crc32c_portable(std::span<const std::byte> data, std::uint32_t crc = 0);
 
 }  // namespace hft::journal

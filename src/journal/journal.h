@@ -5,14 +5,14 @@
 // rebuilds its state by replaying the journal through the deterministic matching engine.
 //
 // On disk: a directory of segment files `journal-000001.log`, `journal-000002.log`, ... in
-// sequence order. A segment contains whole records back to back, with no file header. A segment is
-// closed once the next record would push it past `JournalOptions::segment_size_bytes`; a record
-// larger than the limit gets a segment of its own. Record layout, little-endian:
+// sequence order. A segment contains whole records back to back, with no file header. A segment
+// is closed once the next record would push it past `JournalOptions::segment_size_bytes`, and a
+// record larger than the limit gets a segment of its own. Record layout, little-endian:
 //
 //   offset  size  field
 //        0     4  magic 0x4A544648 ("HFTJ" in file order)
 //        4     4  payload size in bytes, at most kMaxPayloadBytes
-//        8     8  sequence: 1 for the first record, then +1 per record, across segments
+//        8     8  sequence: +1 per record across segments; the writer starts a journal at 1
 //       16     2  type, chosen by the caller
 //       18     2  reserved, 0
 //       20     4  CRC32C (Castagnoli) over bytes 0..20 of the header and the payload
@@ -78,11 +78,12 @@ struct ReplayResult {
 // A missing or empty directory is an empty journal, not an error. An invalid record with no
 // valid record after it in any segment is a torn write. Replay truncates its segment to the last
 // valid record, removes later segments and reports the cut, so a writer can append after it.
-// An invalid record followed by a valid one, a sequence that does not follow
-// its predecessor or a missing segment number stops the replay with `error` set and changes no
-// file; `on_record` has then already been called for the records before the fault, so the caller
-// must discard what it built. Takes the directory lock for its duration and fails if another
-// JournalWriter holds it. Exceptions thrown by `on_record` propagate.
+//
+// An invalid record followed by a valid one, a sequence that does not follow its predecessor or
+// a missing segment number stops the replay with `error` set and changes no file. `on_record`
+// has then already been called for the records before the fault, so the caller must discard
+// what it built. Replay takes the directory lock for its duration and fails if a JournalWriter
+// holds it. Exceptions thrown by `on_record` propagate.
 [[nodiscard]] ReplayResult replay_journal(const std::filesystem::path& dir,
                                           const std::function<void(const Record&)>& on_record);
 
@@ -113,8 +114,8 @@ using CommitCallback = std::function<void(const CommitOutcome&)>;
 // Upper bounds, in microseconds, of the fsync latency histogram buckets. The last bucket of
 // JournalStats::fsync_latency_buckets counts everything above the last bound.
 inline constexpr std::array<std::uint64_t, 14> kFsyncBucketUpperUs = {
-    50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
-    1'000'000};
+    50,     100,    250,    500,     1'000,   2'500,   5'000,
+    10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000};
 
 // Counters for /metrics. Each field is read atomically, the set as a whole is not a snapshot.
 struct JournalStats {
@@ -156,8 +157,7 @@ class JournalWriter {
   // Opens the journal in `dir` (created if missing) for appending after its last record. Run
   // replay_journal first: open fails if the last segment ends in an invalid record. Holds the
   // directory lock until close. Fails if `options.segment_size_bytes` is 0.
-  [[nodiscard]] static OpenResult open(const std::filesystem::path& dir,
-                                       JournalOptions options);
+  [[nodiscard]] static OpenResult open(const std::filesystem::path& dir, JournalOptions options);
 
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;

@@ -1,12 +1,11 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "journal/journal.h"
 #include "journal/record_format.h"
@@ -55,7 +54,7 @@ struct JournalWriter::Counters {
     if (latency_ns > fsync_max_ns.load(std::memory_order_relaxed)) {
       fsync_max_ns.store(latency_ns, std::memory_order_relaxed);
     }
-    const std::uint64_t latency_us = latency_ns / 1000;
+    const std::uint64_t latency_us = (latency_ns + 999) / 1000;
     const auto bucket = static_cast<std::size_t>(
         std::lower_bound(kFsyncBucketUpperUs.begin(), kFsyncBucketUpperUs.end(), latency_us) -
         kFsyncBucketUpperUs.begin());
@@ -87,8 +86,8 @@ OpenResult JournalWriter::open(const std::filesystem::path& dir, JournalOptions 
   std::error_code create_error;
   const bool created = std::filesystem::create_directories(dir, create_error);
   if (create_error) {
-    result.error = fmt::format("create journal directory {}: {}", dir.string(),
-                               create_error.message());
+    result.error =
+        fmt::format("create journal directory {}: {}", dir.string(), create_error.message());
     return result;
   }
   // A new directory's own entry must be durable too, or a crash could lose the whole journal.
@@ -133,8 +132,7 @@ OpenResult JournalWriter::open(const std::filesystem::path& dir, JournalOptions 
     break;
   }
 
-  std::unique_ptr<JournalWriter> writer(new JournalWriter(dir, std::move(options),
-                                                          lock.release()));
+  std::unique_ptr<JournalWriter> writer(new JournalWriter(dir, std::move(options), lock.release()));
   writer->next_sequence_ = last_sequence + 1;
   writer->durable_sequence_.store(last_sequence);
 

@@ -1,9 +1,9 @@
 #include "journal/record_format.h"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "journal/crc32c.h"
 
@@ -66,8 +66,8 @@ RecordCheck check_record(std::span<const std::byte> bytes, std::size_t offset) {
   RecordCheck check;
   const std::size_t available = offset <= bytes.size() ? bytes.size() - offset : 0;
   if (available < kRecordHeaderBytes) {
-    check.problem = fmt::format("incomplete header ({} of {} bytes)", available,
-                                kRecordHeaderBytes);
+    check.problem =
+        fmt::format("incomplete header ({} of {} bytes)", available, kRecordHeaderBytes);
     return check;
   }
 
@@ -80,8 +80,8 @@ RecordCheck check_record(std::span<const std::byte> bytes, std::size_t offset) {
 
   const auto payload_size = load_le<std::uint32_t>(header.data() + record_offset::kPayloadSize);
   if (payload_size > kMaxPayloadBytes) {
-    check.problem = fmt::format("payload size {} exceeds the maximum {}", payload_size,
-                                kMaxPayloadBytes);
+    check.problem =
+        fmt::format("payload size {} exceeds the maximum {}", payload_size, kMaxPayloadBytes);
     return check;
   }
   if (available - kRecordHeaderBytes < payload_size) {
@@ -91,8 +91,8 @@ RecordCheck check_record(std::span<const std::byte> bytes, std::size_t offset) {
   }
 
   // The checksum covers the reserved field, so a nonzero one always fails it as well.
-  const std::span<const std::byte> payload = bytes.subspan(offset + kRecordHeaderBytes,
-                                                           payload_size);
+  const std::span<const std::byte> payload =
+      bytes.subspan(offset + kRecordHeaderBytes, payload_size);
   const auto stored_crc = load_le<std::uint32_t>(header.data() + record_offset::kCrc);
   const std::uint32_t computed_crc = record_crc(header, payload);
   if (stored_crc != computed_crc) {

@@ -1,9 +1,8 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include <fmt/format.h>
 
 #include "journal/journal.h"
 #include "journal/record_format.h"
@@ -85,8 +84,8 @@ ReplayResult replay_journal(const std::filesystem::path& dir,
   std::error_code exists_error;
   if (!std::filesystem::exists(dir, exists_error)) {
     if (exists_error) {
-      result.error = fmt::format("read journal directory {}: {}", dir.string(),
-                                 exists_error.message());
+      result.error =
+          fmt::format("read journal directory {}: {}", dir.string(), exists_error.message());
     }
     return result;
   }

@@ -1,6 +1,7 @@
 #include "journal/segment_files.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,8 +11,6 @@
 #include <cerrno>
 #include <charconv>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace hft::journal {
 namespace {
@@ -24,9 +23,8 @@ constexpr std::string_view kLockFileName = "journal.lock";
 bool parse_segment_number(std::string_view name, std::uint32_t& number) {
   if (!name.starts_with(kSegmentPrefix) || !name.ends_with(kSegmentSuffix)) return false;
 
-  const std::string_view digits =
-      name.substr(kSegmentPrefix.size(),
-                  name.size() - kSegmentPrefix.size() - kSegmentSuffix.size());
+  const std::string_view digits = name.substr(
+      kSegmentPrefix.size(), name.size() - kSegmentPrefix.size() - kSegmentSuffix.size());
   if (digits.empty()) return false;
   if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return false;
@@ -37,12 +35,9 @@ bool parse_segment_number(std::string_view name, std::uint32_t& number) {
 
 }  // namespace
 
-std::string errno_text(int error_number) {
-  return std::system_category().message(error_number);
-}
+std::string errno_text(int error_number) { return std::system_category().message(error_number); }
 
-std::string io_error(std::string_view what, const std::filesystem::path& path,
-                     int error_number) {
+std::string io_error(std::string_view what, const std::filesystem::path& path, int error_number) {
   return fmt::format("{} {}: {}", what, path.string(), errno_text(error_number));
 }
 
@@ -101,8 +96,8 @@ std::string DirectoryLock::acquire(const std::filesystem::path& dir) {
     const int error_number = errno;
     ::close(fd);
     if (error_number == EWOULDBLOCK) {
-      return fmt::format("journal directory {} is in use: another writer holds {}",
-                         dir.string(), path.string());
+      return fmt::format("journal directory {} is in use: another writer holds {}", dir.string(),
+                         path.string());
     }
     return io_error("lock", path, error_number);
   }

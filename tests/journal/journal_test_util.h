@@ -19,8 +19,8 @@ namespace hft::journal_test {
 using journal::CommitCallback;
 using journal::CommitOutcome;
 using journal::Record;
-using journal::ReplayResult;
 using journal::replay_journal;
+using journal::ReplayResult;
 
 // A payload whose bytes depend on the sequence, so a replay can check each record's content.
 inline std::vector<std::byte> make_payload(std::uint64_t sequence, std::size_t size) {

@@ -1,3 +1,5 @@
+#include "journal/record_format.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/crc.hpp>
@@ -5,7 +7,6 @@
 #include <string_view>
 
 #include "journal/crc32c.h"
-#include "journal/record_format.h"
 #include "journal_test_util.h"
 
 namespace hft::journal {
@@ -62,8 +63,7 @@ TEST(RecordFormat, EncodesDocumentedLayout) {
       std::byte{0x04}, std::byte{0x03}, std::byte{0x02}, std::byte{0x01},  // sequence, high half
       std::byte{0x0B}, std::byte{0x0A}, std::byte{0x00}, std::byte{0x00},  // type, reserved
   };
-  EXPECT_TRUE(std::equal(expected_header_start.begin(), expected_header_start.end(),
-                         out.begin()));
+  EXPECT_TRUE(std::equal(expected_header_start.begin(), expected_header_start.end(), out.begin()));
   const std::uint32_t crc = crc32c(payload, crc32c(std::span(out).first(20)));
   std::uint32_t stored_crc = 0;
   std::memcpy(&stored_crc, out.data() + 20, 4);

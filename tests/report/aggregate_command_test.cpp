@@ -90,7 +90,7 @@ TEST(AggregateCommand, MalformedThresholdFailsBeforeInput) {
 
 TEST(AggregateCommand, ReadsFilesAndPrintsJson) {
   Finished finished = run_with_open_stdin(
-      {"--json", "--min-throughput", "400", data_file("back_to_back.log")},
+      {"--json", "--min-throughput", "400", data_file("back_to_back.txt")},
       std::chrono::seconds(10));
 
   ASSERT_TRUE(finished.exit_code.has_value());
@@ -100,7 +100,7 @@ TEST(AggregateCommand, ReadsFilesAndPrintsJson) {
 }
 
 TEST(AggregateCommand, MissedThresholdExitsWithItsCode) {
-  Finished finished = run_with_open_stdin({"--max-p99-ms", "1", data_file("back_to_back.log")},
+  Finished finished = run_with_open_stdin({"--max-p99-ms", "1", data_file("back_to_back.txt")},
                                           std::chrono::seconds(10));
 
   ASSERT_TRUE(finished.exit_code.has_value());
@@ -114,7 +114,7 @@ TEST(AggregateCommand, UnreadableFileIsAFailure) {
 
   ASSERT_TRUE(finished.exit_code.has_value());
   EXPECT_EQ(*finished.exit_code, kExitFailure);
-  EXPECT_NE(finished.errors.find("/nonexistent/results.log"), std::string::npos);
+  EXPECT_NE(finished.errors.find("/nonexistent/results.txt"), std::string::npos);
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ ClientResult client(std::string id, std::int64_t start_s, double duration_s,
 }
 
 TEST(Aggregate, SequentialClientsSkipTheGap) {
-  AggregateReport report = aggregate_file("back_to_back.log");
+  AggregateReport report = aggregate_file("back_to_back.txt");
 
   EXPECT_EQ(report.clients, 2u);
   EXPECT_EQ(report.orders_success, 30'000u);
@@ -61,7 +61,7 @@ TEST(Aggregate, SequentialClientsSkipTheGap) {
 }
 
 TEST(Aggregate, MergedPercentilesAreNotAveraged) {
-  AggregateReport report = aggregate_file("back_to_back.log");
+  AggregateReport report = aggregate_file("back_to_back.txt");
 
   // Client 1 spans 1..3 ms and client 2 spans 2..4 ms uniformly: the merged p99 lies near
   // 3.96 ms, while the mean of the two p99 values would be about 3.47 ms.
@@ -73,7 +73,7 @@ TEST(Aggregate, MergedPercentilesAreNotAveraged) {
 }
 
 TEST(Aggregate, SingleRequestClientIsFinite) {
-  AggregateReport report = aggregate_file("one_request.log");
+  AggregateReport report = aggregate_file("one_request.txt");
   std::string json = render_json(report);
 
   EXPECT_EQ(report.clients, 1u);
@@ -99,7 +99,7 @@ TEST(Aggregate, KubectlPrefixesDuplicatesAndMissing) {
 }
 
 TEST(Aggregate, LegacyLinesSayPercentilesAreMissing) {
-  AggregateReport report = aggregate_file("legacy.log");
+  AggregateReport report = aggregate_file("legacy.txt");
   std::string json = render_json(report);
 
   EXPECT_EQ(report.clients, 2u);

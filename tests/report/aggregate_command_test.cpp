@@ -110,7 +110,7 @@ TEST(AggregateCommand, MissedThresholdExitsWithItsCode) {
 
 TEST(AggregateCommand, UnreadableFileIsAFailure) {
   Finished finished =
-      run_with_open_stdin({"/nonexistent/results.log"}, std::chrono::seconds(10));
+      run_with_open_stdin({"/nonexistent/results.txt"}, std::chrono::seconds(10));
 
   ASSERT_TRUE(finished.exit_code.has_value());
   EXPECT_EQ(*finished.exit_code, kExitFailure);

@@ -89,7 +89,7 @@ TEST(Aggregate, SingleRequestClientIsFinite) {
 TEST(Aggregate, KubectlPrefixesDuplicatesAndMissing) {
   AggregateOptions options;
   options.expect_clients = 4;
-  AggregateReport report = aggregate_file("kubectl.log", options);
+  AggregateReport report = aggregate_file("kubectl.txt", options);
 
   EXPECT_EQ(report.clients, 3u);
   EXPECT_EQ(report.missing_clients, std::vector<std::string>{"2"});

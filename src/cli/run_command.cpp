@@ -166,7 +166,17 @@ void print_progress(Clock::time_point start, int duration_s, size_t running, siz
 bool run_clients(const RunOptions& options, const std::string& api_url,
                  std::vector<ClientRun>& clients) {
   auto exe = current_executable().string();
-  std::vector<std::string> load_args = load::to_args(options.load);
+
+  // Clients register first, then wait for a common start time, so that registration (a slow
+  // password hash on the server) does not stagger their active windows.
+  load::LoadOptions load_options = options.load;
+  if (load_options.start_at.empty()) {
+    double margin_s = 2.0 + 0.1 * options.clients;
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    double start_at_s = std::chrono::duration<double>(now).count() + margin_s;
+    load_options.start_at = fmt::format("{:.3f}", start_at_s);
+  }
+  std::vector<std::string> load_args = load::to_args(load_options);
 
   for (int id = 1; id <= options.clients; ++id) {
     Subprocess::Options spawn;

@@ -119,8 +119,11 @@ struct CredentialFields {
 };
 
 std::string read_credentials(ondemand::parser& parser, const std::string& body,
-                             CredentialFields& fields, int& status) {
+                             std::size_t max_depth, CredentialFields& fields, int& status) {
   status = 400;
+  if (nests_deeper_than(body, max_depth)) {
+    return fmt::format("body: nested deeper than {} levels", max_depth);
+  }
   ondemand::document document;
   auto code = parser.iterate(body.data(), body.size(), body.capacity()).get(document);
   ondemand::object object;
@@ -541,7 +544,8 @@ void Api::handle_register(const HttpRequest& request, Connection& connection) {
   CredentialFields fields;
   int status = 400;
   std::string detail =
-      read_credentials(connection.thread().json, request.body, fields, status);
+      read_credentials(connection.thread().json, request.body,
+                                       config_.max_json_depth, fields, status);
   if (!detail.empty()) {
     metrics_.reject(status == 400 ? GatewayReject::kInvalidJson : GatewayReject::kInvalidField);
     return reply_error(connection, request, status,
@@ -650,7 +654,8 @@ void Api::handle_login(const HttpRequest& request, Connection& connection) {
     fields.password = form_value(body, "password");
   } else {
     int status = 400;
-    std::string detail = read_credentials(connection.thread().json, request.body, fields, status);
+    std::string detail = read_credentials(connection.thread().json, request.body,
+                                       config_.max_json_depth, fields, status);
     if (!detail.empty()) {
       metrics_.reject(status == 400 ? GatewayReject::kInvalidJson : GatewayReject::kInvalidField);
       return reply_error(connection, request, status,

@@ -66,6 +66,14 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A value of the wrong type as an error detail shows it: scalars as their text, containers by
+// their kind.
+std::string describe_value(ondemand::value& value, ondemand::json_type type) {
+  if (type == ondemand::json_type::object) return "an object";
+  if (type == ondemand::json_type::array) return "an array";
+  return quoted(trim_right(value.raw_json_token()));
+}
+
 // Reads a string field; a non-string value is an invalid field. Returns false on malformed JSON.
 enum class FieldResult : std::uint8_t { kOk, kInvalid, kMalformed };
 
@@ -74,9 +82,9 @@ FieldResult read_string(ondemand::value& value, std::string_view name, std::stri
   ondemand::json_type type;
   if (value.type().get(type)) return FieldResult::kMalformed;
   if (type != ondemand::json_type::string) {
-    std::string_view raw = value.raw_json_token();
-    if (!error) error = invalid(fmt::format("{}: {} must be a string", name,
-                                            quoted(trim_right(raw))));
+    if (!error) {
+      error = invalid(fmt::format("{}: {} must be a string", name, describe_value(value, type)));
+    }
     return FieldResult::kInvalid;
   }
   if (value.get_string().get(out)) return FieldResult::kMalformed;
@@ -99,11 +107,13 @@ FieldResult read_number_text(ondemand::value& value, std::string_view name,
     if (value.get_string().get(out)) return FieldResult::kMalformed;
     return FieldResult::kOk;
   }
-  std::string_view raw = trim_right(value.raw_json_token());
   if (type != ondemand::json_type::number) {
-    if (!error) error = invalid(fmt::format("{}: {} must be a number", name, quoted(raw)));
+    if (!error) {
+      error = invalid(fmt::format("{}: {} must be a number", name, describe_value(value, type)));
+    }
     return FieldResult::kInvalid;
   }
+  std::string_view raw = trim_right(value.raw_json_token());
   // Make simdjson validate the number's grammar; the engine parses the text itself.
   ondemand::number_type number_type;
   if (value.get_number_type().get(number_type)) {
@@ -282,6 +292,28 @@ std::string describe_json_error(simdjson::error_code code) {
 
 }  // namespace
 
+bool nests_deeper_than(std::string_view json, std::size_t max_depth) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return true;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 OrderJsonParser::OrderJsonParser(const engine::EngineConfig& config, JsonLimits limits)
     : config_(config), limits_(limits) {
   // iterate() grows the capacity for larger bodies and keeps this depth limit.
@@ -292,6 +324,10 @@ OrderJsonParser::OrderJsonParser(const engine::EngineConfig& config, JsonLimits 
 
 bool OrderJsonParser::parse_order(std::string_view body, std::size_t capacity, OrderRequest& order,
                                   RequestError& error) {
+  if (nests_deeper_than(body, limits_.max_depth)) {
+    error = malformed(fmt::format("body: nested deeper than {} levels", limits_.max_depth));
+    return false;
+  }
   ondemand::document document;
   auto code = parser_.iterate(body.data(), body.size(), capacity).get(document);
   if (code) {
@@ -321,6 +357,10 @@ bool OrderJsonParser::parse_order(std::string_view body, std::size_t capacity, O
 bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
                                   std::vector<BatchEntry>& entries, RequestError& error) {
   entries.clear();
+  if (nests_deeper_than(body, limits_.max_depth)) {
+    error = malformed(fmt::format("body: nested deeper than {} levels", limits_.max_depth));
+    return false;
+  }
   ondemand::document document;
   auto code = parser_.iterate(body.data(), body.size(), capacity).get(document);
   if (code) {

@@ -43,6 +43,11 @@ struct JsonLimits {
   std::size_t max_batch_orders = 1000;
 };
 
+// True when arrays and objects in `json` nest deeper than `max_depth`. simdjson's on-demand
+// parser skips the values it is not asked for without checking their depth, so callers check
+// the limit up front with this linear scan.
+[[nodiscard]] bool nests_deeper_than(std::string_view json, std::size_t max_depth);
+
 class OrderJsonParser {
  public:
   OrderJsonParser(const engine::EngineConfig& config, JsonLimits limits);

@@ -64,10 +64,15 @@ for (const dependency of ["redis", "postgres"]) {
                 JSON.stringify(backend.depends_on ?? null));
 }
 const environment = backend.environment ?? {};
-checker.check("backend REDIS_URL points at the redis service",
-              /^redis:\/\/redis:6379(\/|$)/.test(environment.REDIS_URL ?? ""), environment.REDIS_URL);
-checker.check("backend DATABASE_URL points at the postgres service",
-              /@postgres:5432\//.test(environment.DATABASE_URL ?? ""));
+// Both may be empty: then the backend uses its in-process queue and no trade sink.
+if (environment.REDIS_URL) {
+  checker.check("backend REDIS_URL points at the redis service",
+                /^redis:\/\/redis:6379(\/|$)/.test(environment.REDIS_URL), environment.REDIS_URL);
+}
+if (environment.DATABASE_URL) {
+  checker.check("backend DATABASE_URL points at the postgres service",
+                /@postgres:5432\//.test(environment.DATABASE_URL));
+}
 checker.check("backend keeps its journal on a volume",
               (backend.volumes ?? []).some((volume) =>
                 (typeof volume === "string" ? volume : volume.target ?? "")

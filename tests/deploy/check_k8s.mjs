@@ -187,10 +187,15 @@ if (backendContainer) {
   checker.check("backend runs `hft serve`", backendContainer.args?.[0] === "serve",
                 JSON.stringify(backendContainer.args));
   const environment = new Map((backendContainer.env ?? []).map((variable) => [variable.name, variable]));
-  checker.check("backend REDIS_URL points at the redis Service",
-                /^redis:\/\/redis(\.|:)/.test(environment.get("REDIS_URL")?.value ?? ""));
-  checker.check("backend DATABASE_URL points at the postgres Service",
-                /@postgres(\.[a-z.-]+)?:5432\//.test(environment.get("DATABASE_URL")?.value ?? ""));
+  // Both are optional: without them the backend uses its in-process queue and no trade sink.
+  if (environment.has("REDIS_URL")) {
+    checker.check("backend REDIS_URL points at the redis Service",
+                  /^redis:\/\/redis(\.|:)/.test(environment.get("REDIS_URL").value ?? ""));
+  }
+  if (environment.has("DATABASE_URL")) {
+    checker.check("backend DATABASE_URL points at the postgres Service",
+                  /@postgres(\.[a-z.-]+)?:5432\//.test(environment.get("DATABASE_URL").value ?? ""));
+  }
 }
 
 // Redis and PostgreSQL.

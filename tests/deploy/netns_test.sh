@@ -38,8 +38,6 @@ hft="${HFT_BINARY:-}"
 command -v ip >/dev/null 2>&1 || skip "the ip command (Debian package iproute2) is not installed"
 command -v curl >/dev/null 2>&1 || fail "curl is not installed; run scripts/install-deps.sh"
 command -v node >/dev/null 2>&1 || fail "node is not installed; run scripts/install-deps.sh"
-# TODO: remove once `hft serve` is implemented; until then this build has a placeholder.
-"$hft" serve --help 2>&1 | grep -q -- "--data-dir" || skip "hft serve is a placeholder in this build"
 
 # Names unique to this run, so concurrent runs do not collide.
 prefix="hft$$"

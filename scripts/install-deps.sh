@@ -22,7 +22,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libboost1.81-dev libsimdjson-dev libcli11-dev libspdlog-dev libfmt-dev
-  libhiredis-dev libpq-dev libsodium-dev libssl-dev zlib1g-dev
+  libhiredis-dev libpq-dev libsodium-dev zlib1g-dev
 )
 if ! $build_only; then
   packages+=(

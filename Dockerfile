@@ -20,17 +20,16 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && strip --strip-unneeded build/src/cli/hft
 
 # Runtime stage: the binary, the Debian packages of the shared libraries it links, and curl for
-# the health check. tests/deploy checks this list against `ldd` of a fresh build.
+# the health check. tests/deploy checks this list against the libraries that a fresh build links.
 FROM ${DEBIAN_IMAGE} AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libstdc++6 libgcc-s1 zlib1g \
-      libfmt9 libspdlog1.10 libsimdjson14 libhiredis0.14 libpq5 libsodium23 libssl3 \
+      libstdc++6 libgcc-s1 zlib1g libfmt9 libspdlog1.10 libsimdjson14 libsodium23 \
       curl \
  && rm -rf /var/lib/apt/lists/*
 
-RUN groupadd --system --gid 10001 hft \
- && useradd --system --uid 10001 --gid hft --home-dir /var/lib/hft --shell /usr/sbin/nologin hft \
+RUN groupadd --gid 10001 hft \
+ && useradd --uid 10001 --gid hft --no-create-home --home-dir /var/lib/hft --shell /usr/sbin/nologin hft \
  && mkdir -p /var/lib/hft/data \
  && chown -R hft:hft /var/lib/hft
 

@@ -102,7 +102,12 @@ if (!binary) {
 }
 const runtimeInstall = named("RUN").map((instruction) => instruction.text)
   .find((text) => text.includes("apt-get install")) ?? "";
-const runtimePackages = new Set(runtimeInstall.split(/\s+/));
+// The package names stand between `apt-get install -y --no-install-recommends` and the next `&&`.
+const installArguments = runtimeInstall.match(/apt-get install ([^&]*)/)?.[1] ?? "";
+const runtimePackages = new Set(installArguments.split(/\s+/)
+  .filter((word) => word && !word.startsWith("-")));
+// Packages that the image needs for something other than a library of `hft`.
+const kToolPackages = new Set(["curl"]);
 const dynamicSection = run("readelf", ["--dynamic", binary]);
 checker.check(`readelf reads ${binary}`, dynamicSection.status === 0, dynamicSection.stderr);
 const needed = [...dynamicSection.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)]
@@ -117,6 +122,7 @@ const dpkg = findOnPath("dpkg");
 if (!dpkg) {
   console.log("note: dpkg is missing, so the runtime packages were not compared with the binary");
 }
+const owners = new Set();
 for (const library of dpkg ? needed : []) {
   const path = pathOf.get(library);
   if (!path) {
@@ -133,6 +139,12 @@ for (const library of dpkg ? needed : []) {
   }
   checker.check(`runtime stage installs ${owner} for ${library}`,
                 kEssential.has(owner) || runtimePackages.has(owner));
+  owners.add(owner);
+}
+for (const name of dpkg ? runtimePackages : []) {
+  checker.check(`runtime package ${name} is needed by hft or the health check`,
+                owners.has(name) || kToolPackages.has(name),
+                "no library of hft comes from it: remove it from the runtime stage");
 }
 
 checker.finish();

@@ -188,11 +188,13 @@ report::ClientResult make_result(const LoadOptions& options, const RunStats& sta
       stats.window_s > 0 ? static_cast<double>(stats.orders_success) / stats.window_s : 0.0;
   result.start_unix_ns = stats.start_unix_ns;
   result.end_unix_ns = stats.end_unix_ns;
+
   result.open_loop = options.rate > 0;
   result.target_rate = options.rate;
   result.connections = options.connections;
   result.batch = options.batch;
   result.errors = stats.errors;
+
   result.latency = summarize(stats.latency_us, stats.latency_sum_us, stats.latency_max_us);
   result.service_latency = summarize(stats.service_latency_us, stats.service_latency_sum_us,
                                      stats.service_latency_max_us);
@@ -202,6 +204,7 @@ report::ClientResult make_result(const LoadOptions& options, const RunStats& sta
   if (result.open_loop) {
     result.service_histogram = stats.service_latency_us.encode_compressed_base64();
   }
+
   result.profile = options.profile;
   result.requests_sent = stats.requests_sent;
   result.cancels_sent = stats.cancels_sent;
@@ -209,6 +212,7 @@ report::ClientResult make_result(const LoadOptions& options, const RunStats& sta
   result.achieved_rate = stats.send_window_s > 0
                              ? static_cast<double>(stats.orders_sent) / stats.send_window_s
                              : 0.0;
+  // An open-loop run keeps its rate when it sent nearly every order that came due.
   result.orders_behind_schedule = stats.orders_behind_schedule;
   result.rate_kept = !result.open_loop ||
                      static_cast<double>(stats.orders_sent) >=
@@ -228,6 +232,7 @@ std::string format_result_block(const report::ClientResult& result) {
   std::string mode = result.open_loop
                          ? fmt::format("open loop at {:.1f} orders/s", result.target_rate)
                          : std::string("closed loop");
+
   line(fmt::format("=== hft load: client {} ===", result.client_id));
   line(fmt::format("Mode:         {}, {} connections, batch {}, profile {}", mode,
                    result.connections, result.batch, result.profile));
@@ -246,6 +251,7 @@ std::string format_result_block(const report::ClientResult& result) {
     line(fmt::format("Cancels:      {} sent, {} successful", result.cancels_sent,
                      result.cancels_success));
   }
+
   const auto& errors = result.errors;
   line(fmt::format("Errors:       connect {}, timeout {}, http_4xx {}, http_5xx {}, rejected {}, "
                    "io {}, protocol {}",

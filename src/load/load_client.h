@@ -1,6 +1,6 @@
-// The `hft load` program: registers a user, waits for --start-at, runs the load, then prints
-// the human-readable result block and one `JSON:` line on `out`; progress and warnings go to
-// `err`.
+// The `hft load` program: registers a user, waits for --start-at and runs the load. It then
+// prints the human-readable result block and one `JSON:` line on `out`, while progress and
+// warnings go to `err`.
 //
 // Call from one thread. Returns the process exit code: kExitOk after a completed run (errors
 // of single requests are counted, not fatal), kExitUsage for invalid options, kExitFailure when

@@ -329,6 +329,8 @@ class LoadRunner::Impl {
                      connection.usable_size() - connection.received),
         [this, &connection, generation](boost::system::error_code error, std::size_t size) {
           if (generation != connection.generation || finished_) return;
+          // NOTE: a request on a keep-alive connection that the server closed while it was idle
+          // is counted here too; it is not retried as browsers do.
           if (error) {
             ++stats_.errors.io;
             abandon_request(connection);
@@ -411,6 +413,8 @@ class LoadRunner::Impl {
   void count_order_reply(const Connection& connection, int status, std::string_view body,
                          std::size_t body_capacity) {
     auto orders = static_cast<std::uint64_t>(connection.orders);
+    // NOTE: Retry-After on 429 and 503 is not honoured; in closed loop the connection sends
+    // its next request at once, so an overloaded server sees no back-off from this client.
     if (status >= 500) {
       ++stats_.errors.http_5xx;
       return;

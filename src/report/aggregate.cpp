@@ -176,8 +176,11 @@ void check_expected(const std::vector<ClientResult>& results, int expect,
 }
 
 void merge_latency(const std::vector<ClientResult>& results, AggregateReport& report) {
-  Histogram merged;
-  Histogram merged_service;
+  // Closed-loop clients write one histogram, which is also their service latency, so each
+  // encoded histogram is decoded exactly once into one of three sums.
+  Histogram closed_loop;
+  Histogram open_loop;
+  Histogram open_loop_service;
   std::size_t without_histogram = 0;
   std::vector<std::string> undecodable;
   double max_ms = 0;
@@ -190,27 +193,29 @@ void merge_latency(const std::vector<ClientResult>& results, AggregateReport& re
       ++without_histogram;
       continue;
     }
-    auto decoded = Histogram::decode_compressed_base64(result.histogram);
-    if (!decoded.histogram) {
-      undecodable.push_back(
-          fmt::format("{} ({})", result.client_id, to_string(decoded.error)));
+    bool open = !result.service_histogram.empty();
+    Histogram& latency = open ? open_loop : closed_loop;
+    std::uint64_t count_before = latency.total_count();
+    HistogramDecodeError error = latency.add_compressed_base64(result.histogram);
+    if (error == HistogramDecodeError::kNone && open) {
+      error = open_loop_service.add_compressed_base64(result.service_histogram);
+    }
+    if (error != HistogramDecodeError::kNone) {
+      undecodable.push_back(fmt::format("{} ({})", result.client_id, to_string(error)));
       continue;
     }
-    const Histogram& latency = *decoded.histogram;
-    auto samples = static_cast<double>(latency.total_count());
-    merged.add(latency);
+    auto samples = static_cast<double>(latency.total_count() - count_before);
     weighted_mean += result.latency.mean * samples;
     max_ms = std::max(max_ms, result.latency.max);
-
-    // Closed-loop clients write one histogram: their service latency is the same.
-    std::optional<Histogram> service;
-    if (!result.service_histogram.empty()) {
-      service = Histogram::decode_compressed_base64(result.service_histogram).histogram;
-    }
-    merged_service.add(service ? *service : latency);
     weighted_service_mean += result.service_latency.mean * samples;
     service_max_ms = std::max(service_max_ms, result.service_latency.max);
   }
+  Histogram merged;
+  merged.add(closed_loop);
+  merged.add(open_loop);
+  Histogram merged_service;
+  merged_service.add(closed_loop);
+  merged_service.add(open_loop_service);
 
   if (without_histogram > 0) {
     report.warnings.push_back(fmt::format(
@@ -385,8 +390,7 @@ void Aggregator::add_line(std::string_view line) {
 }
 
 void Aggregator::add_result(ClientResult result) {
-  for (const ClientResult& existing : results_) {
-    if (existing.client_id != result.client_id) continue;
+  if (!seen_ids_.insert(result.client_id).second) {
     if (std::find(duplicates_.begin(), duplicates_.end(), result.client_id) ==
         duplicates_.end()) {
       duplicates_.push_back(result.client_id);

@@ -2,9 +2,9 @@
 // merges their latency histograms exactly and builds the report of `hft aggregate`, also used
 // in process by `hft run`.
 //
-// `Aggregator` is not thread-safe; one thread feeds it lines. The free functions hold no state.
-// Malformed input lines are counted in the report, never thrown; only threshold flags are
-// validated up front, so a typo fails before any input is read.
+// `Aggregator` is not thread-safe; one thread feeds it lines. The free functions keep no state.
+// Malformed input lines are counted in the report and never thrown. Threshold flags are
+// validated before any input is read, so a typo fails at once.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -99,6 +100,7 @@ class Aggregator {
 
  private:
   std::vector<ClientResult> results_;
+  std::unordered_set<std::string> seen_ids_;
   std::vector<std::string> duplicates_;
   std::vector<std::string> parse_errors_;  // the first few, for the warnings
   std::uint64_t unparsed_lines_ = 0;

@@ -88,6 +88,12 @@ void put_zigzag(std::vector<std::uint8_t>& out, std::int64_t signed_value) {
 // Reads one ZigZag LEB128 value at `position`; false when the input ends inside it.
 bool get_zigzag(const std::uint8_t* data, std::size_t size, std::size_t& position,
                 std::int64_t& result) {
+  // Most counts are small and fit one byte.
+  if (position < size && data[position] < 0x80) {
+    std::uint64_t byte = data[position++];
+    result = static_cast<std::int64_t>(byte >> 1) ^ -static_cast<std::int64_t>(byte & 1);
+    return true;
+  }
   std::uint64_t value = 0;
   int shift = 0;
   for (int group = 0; group < 9; ++group) {
@@ -316,7 +322,8 @@ std::string Histogram::encode_compressed_base64() const {
   std::vector<std::uint8_t> out(kCompressedHeaderSize + compressed_size);
   int status = compress2(out.data() + kCompressedHeaderSize, &compressed_size, payload.data(),
                          static_cast<uLong>(payload.size()), Z_DEFAULT_COMPRESSION);
-  if (status != Z_OK) throw std::bad_alloc();  // compress2 fails only when out of memory
+  // With a compressBound() buffer and the default level, compress2 fails only with Z_MEM_ERROR.
+  if (status != Z_OK) throw std::bad_alloc();
 
   out.resize(kCompressedHeaderSize + compressed_size);
   std::vector<std::uint8_t> header;
@@ -326,67 +333,97 @@ std::string Histogram::encode_compressed_base64() const {
   return base64_encode(out.data(), out.size());
 }
 
-HistogramDecodeResult Histogram::decode_compressed_base64(std::string_view text) {
+namespace {
+
+struct DecodedCounts {
+  std::int64_t highest_trackable_value = 0;
+  // (index, count) of every non-empty bucket, in index order.
+  std::vector<std::pair<std::size_t, std::uint64_t>> buckets;
+};
+
+HistogramDecodeError decode_counts(std::string_view text, DecodedCounts& decoded) {
   auto bytes = base64_decode(text);
-  if (!bytes) return {std::nullopt, HistogramDecodeError::kInvalidBase64};
-  if (bytes->size() < kCompressedHeaderSize) return {std::nullopt, HistogramDecodeError::kTruncated};
+  if (!bytes) return HistogramDecodeError::kInvalidBase64;
+  if (bytes->size() < kCompressedHeaderSize) return HistogramDecodeError::kTruncated;
   if (get_u32_be(bytes->data()) != kCompressedEncodingCookie) {
-    return {std::nullopt, HistogramDecodeError::kUnknownCookie};
+    return HistogramDecodeError::kUnknownCookie;
   }
 
   std::size_t compressed_size = get_u32_be(bytes->data() + 4);
   if (compressed_size > bytes->size() - kCompressedHeaderSize) {
-    return {std::nullopt, HistogramDecodeError::kTruncated};
+    return HistogramDecodeError::kTruncated;
   }
   std::size_t max_payload =
       kV2HeaderSize + counts_length_for(kMaxHighestTrackableValue) * kMaxBytesPerCount;
   auto payload = inflate_all(bytes->data() + kCompressedHeaderSize, compressed_size, max_payload);
-  if (!payload) return {std::nullopt, HistogramDecodeError::kInflateFailed};
-  if (payload->size() < kV2HeaderSize) return {std::nullopt, HistogramDecodeError::kTruncated};
+  if (!payload) return HistogramDecodeError::kInflateFailed;
+  if (payload->size() < kV2HeaderSize) return HistogramDecodeError::kTruncated;
 
   // Header: cookie, payload length, normalizing offset, digits, lowest, highest, ratio.
   const std::uint8_t* data = payload->data();
-  if (get_u32_be(data) != kEncodingCookie) {
-    return {std::nullopt, HistogramDecodeError::kUnknownCookie};
-  }
+  if (get_u32_be(data) != kEncodingCookie) return HistogramDecodeError::kUnknownCookie;
   std::size_t counts_size = get_u32_be(data + 4);
   auto normalizing_offset = get_u32_be(data + 8);
   auto digits = get_u32_be(data + 12);
   auto lowest = static_cast<std::int64_t>(get_u64_be(data + 16));
   auto highest = static_cast<std::int64_t>(get_u64_be(data + 24));
-  if (normalizing_offset != 0 || digits != kSignificantDigits ||
-      lowest != kLowestDiscernibleValue || highest < 2 * lowest ||
+  if (normalizing_offset != 0 || digits != Histogram::kSignificantDigits ||
+      lowest != Histogram::kLowestDiscernibleValue || highest < 2 * lowest ||
       highest > kMaxHighestTrackableValue) {
-    return {std::nullopt, HistogramDecodeError::kUnsupportedParameters};
+    return HistogramDecodeError::kUnsupportedParameters;
   }
-  if (counts_size > payload->size() - kV2HeaderSize) {
-    return {std::nullopt, HistogramDecodeError::kTruncated};
-  }
+  if (counts_size > payload->size() - kV2HeaderSize) return HistogramDecodeError::kTruncated;
 
-  Histogram histogram(highest);
+  decoded.highest_trackable_value = highest;
+  decoded.buckets.clear();
+  std::size_t counts_length = counts_length_for(highest);
   const std::uint8_t* counts = data + kV2HeaderSize;
   std::size_t position = 0;
   std::size_t index = 0;
   while (position < counts_size) {
     std::int64_t value = 0;
-    if (!get_zigzag(counts, counts_size, position, value)) {
-      return {std::nullopt, HistogramDecodeError::kTruncated};
-    }
+    if (!get_zigzag(counts, counts_size, position, value)) return HistogramDecodeError::kTruncated;
     if (value < 0) {
       // -(value + 1) cannot overflow, unlike -value for the smallest int64.
       auto zeros = static_cast<std::uint64_t>(-(value + 1)) + 1;
-      if (zeros > histogram.counts_.size()) {
-        return {std::nullopt, HistogramDecodeError::kCorruptCounts};
-      }
+      if (zeros > counts_length) return HistogramDecodeError::kCorruptCounts;
       index += static_cast<std::size_t>(zeros);
       continue;
     }
-    if (index >= histogram.counts_.size()) {
-      return {std::nullopt, HistogramDecodeError::kCorruptCounts};
-    }
-    histogram.add_at_index(index++, static_cast<std::uint64_t>(value));
+    if (index >= counts_length) return HistogramDecodeError::kCorruptCounts;
+    if (value > 0) decoded.buckets.emplace_back(index, static_cast<std::uint64_t>(value));
+    ++index;
   }
+  return HistogramDecodeError::kNone;
+}
+
+}  // namespace
+
+HistogramDecodeResult Histogram::decode_compressed_base64(std::string_view text) {
+  DecodedCounts decoded;
+  HistogramDecodeError error = decode_counts(text, decoded);
+  if (error != HistogramDecodeError::kNone) return {std::nullopt, error};
+
+  Histogram histogram(decoded.highest_trackable_value);
+  for (auto [index, count] : decoded.buckets) histogram.add_at_index(index, count);
   return {std::move(histogram), HistogramDecodeError::kNone};
+}
+
+HistogramDecodeError Histogram::add_compressed_base64(std::string_view text) {
+  thread_local DecodedCounts decoded;
+  HistogramDecodeError error = decode_counts(text, decoded);
+  if (error != HistogramDecodeError::kNone) return error;
+
+  std::size_t top_index = index_for(highest_trackable_value_);
+  for (auto [index, count] : decoded.buckets) {
+    if (index < counts_.size()) {
+      add_at_index(index, count);
+      continue;
+    }
+    add_at_index(top_index, count);
+    clamped_count_ += count;
+  }
+  return HistogramDecodeError::kNone;
 }
 
 }  // namespace hft::report

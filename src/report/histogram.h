@@ -93,6 +93,11 @@ class Histogram {
   // 3 significant digits) is accepted, because any other one cannot be merged exactly.
   [[nodiscard]] static HistogramDecodeResult decode_compressed_base64(std::string_view text);
 
+  // Decodes the same encoding and adds its counts to this histogram, without allocating a
+  // histogram per call; counts above this histogram's range are clamped. On an error nothing
+  // has been added.
+  [[nodiscard]] HistogramDecodeError add_compressed_base64(std::string_view text);
+
  private:
   [[nodiscard]] std::size_t index_for(std::int64_t value) const;
   [[nodiscard]] std::int64_t value_from_index(std::size_t index) const;

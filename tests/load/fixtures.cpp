@@ -111,7 +111,7 @@ void SilentServer::serve() {
         continue;
       }
       pending[i].append(buffer, static_cast<std::size_t>(size));
-      // Registration is answered once its body has arrived; orders are only read.
+      // Registration gets a reply once its body has arrived; orders are only read.
       std::size_t head_end = pending[i].find("\r\n\r\n");
       if (pending[i].rfind("POST /api/auth/register", 0) == 0 && head_end != std::string::npos &&
           pending[i].find('}', head_end) != std::string::npos) {

@@ -1,5 +1,5 @@
 // Servers and helpers for the load-client tests: nginx with fixed replies of the order API, a
-// server that registers users but never answers an order, and a runner for `hft load`.
+// server that registers users but never replies to an order, and a runner for `hft load`.
 //
 // Not thread-safe: each test owns its objects. Start failures throw std::runtime_error.
 #pragma once
@@ -16,7 +16,7 @@
 
 namespace hft::load::test {
 
-// nginx on 127.0.0.1 answering POST /api/auth/register with a token, POST /api/orders with an
+// nginx on 127.0.0.1 that replies to POST /api/auth/register with a token, POST /api/orders with an
 // acknowledged order, POST /api/orders/batch with three results of which the second is an
 // error, DELETE /api/orders/{id} with a cancelled order, and GET /health.
 class NginxServer {
@@ -33,8 +33,8 @@ class NginxServer {
   std::optional<hft::test::ChildProcess> process_;
 };
 
-// Accepts connections and answers POST /api/auth/register with a token; any other request is
-// read and never answered, so every order times out.
+// Accepts connections and replies to POST /api/auth/register with a token. Any other request
+// is read and gets no reply, so every order times out.
 class SilentServer {
  public:
   SilentServer();

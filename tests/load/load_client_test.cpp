@@ -1,5 +1,5 @@
 // `hft load` as a process against real servers on 127.0.0.1: nginx with fixed replies, a server
-// that never answers orders, and `hft serve`.
+// that never replies to orders, and `hft serve`.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -60,7 +60,7 @@ TEST(LoadClient, BatchCountsOrdersIndividually) {
   ASSERT_TRUE(run.exit_code.has_value());
   ASSERT_TRUE(run.result.has_value()) << run.output << run.errors;
   const report::ClientResult& result = *run.result;
-  // nginx answers every batch with three results, the second one an error.
+  // nginx replies to every batch with three results, the second one an error.
   std::uint64_t batches = result.requests_sent - result.cancels_sent;
   EXPECT_GT(batches, 0u);
   EXPECT_EQ(result.orders_sent, 3 * batches);

@@ -39,7 +39,7 @@ TEST(Histogram, PercentilesOfUniformValues) {
   Histogram histogram;
   for (std::int64_t value = 1; value <= 10'000; ++value) histogram.record(value);
 
-  // 3 significant digits: each answer lies within 0.1% above the exact percentile.
+  // 3 significant digits: each result lies within 0.1% above the exact percentile.
   struct Case {
     double percentile;
     std::int64_t exact;

@@ -1,6 +1,6 @@
 // Decodes an HdrHistogram V2 compressed Base64 string with hdr-histogram-js and prints what the
 // library read: total count, the non-empty buckets as [lowest value, count], and percentiles.
-// Usage: node decode.js FILE, where FILE holds the Base64 text.
+// Usage: node decode.js FILE, where FILE contains the Base64 text.
 "use strict";
 const fs = require("fs");
 const hdr = require("hdr-histogram-js");

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -133,6 +134,14 @@ class ServerGuard {
   std::filesystem::path log_path_;
   std::unique_ptr<Subprocess> process_;
 };
+
+// A TCP port on `host` that was free a moment ago: bound to port 0, then closed.
+int pick_free_port(const std::string& host) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(host), 0));
+  return acceptor.local_endpoint().port();
+}
 
 // Creates the folder for the server's data and log: --data-dir, or a fresh temporary one.
 std::filesystem::path make_run_dir(const RunOptions& options, bool& remove_after) {
@@ -280,27 +289,29 @@ int run(const RunOptions& options) {
 
   // A local server unless the user aims at a running one.
   std::string api_url = options.api_url;
+  RunOptions local = options;
+  if (api_url.empty() && local.port == 0) local.port = pick_free_port(local.host);
   std::unique_ptr<ServerGuard> server;
   bool remove_run_dir = false;
   std::filesystem::path run_dir;
   if (api_url.empty()) {
-    if (hft::http_request(options.host, options.port, "GET", "/health", {}, {},
+    if (hft::http_request(local.host, local.port, "GET", "/health", {}, {},
                           std::chrono::seconds(1)).status != 0) {
       std::cerr << fmt::format(
           "hft run: {}:{} is already in use by another server; stop it, choose another port "
           "with --port, or test that server with --api-url http://{}:{}\n",
-          options.host, options.port, options.host, options.port);
+          local.host, local.port, local.host, local.port);
       return kExitFailure;
     }
-    run_dir = make_run_dir(options, remove_run_dir);
-    server = std::make_unique<ServerGuard>(options, run_dir);
-    api_url = fmt::format("http://{}:{}", options.host, options.port);
+    run_dir = make_run_dir(local, remove_run_dir);
+    server = std::make_unique<ServerGuard>(local, run_dir);
+    api_url = fmt::format("http://{}:{}", local.host, local.port);
     std::cerr << fmt::format("hft run: starting hft serve on {} (data and log in {})\n",
                              api_url, run_dir.string());
-    auto deadline = Clock::now() + std::chrono::seconds(options.startup_timeout_s);
+    auto deadline = Clock::now() + std::chrono::seconds(local.startup_timeout_s);
     bool healthy = false;
     while (Clock::now() < deadline && server->process().running() && g_stop_signal == 0) {
-      if (hft::http_request(options.host, options.port, "GET", "/health", {}, {},
+      if (hft::http_request(local.host, local.port, "GET", "/health", {}, {},
                             std::chrono::seconds(1)).status == 200) {
         healthy = true;
         break;
@@ -310,7 +321,7 @@ int run(const RunOptions& options) {
     if (!healthy) {
       std::cerr << fmt::format("hft run: hft serve did not become healthy within {} s; the end "
                                "of its log ({}):\n{}\n",
-                               options.startup_timeout_s, server->log_path().string(),
+                               local.startup_timeout_s, server->log_path().string(),
                                server->log_tail());
       return kExitFailure;
     }
@@ -388,7 +399,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--host", options->host, "Address of the local server")
       ->envname("HOST")
       ->capture_default_str();
-  command->add_option("--port", options->port, "Port of the local server")
+  command->add_option("--port", options->port, "Port of the local server (0 picks a free one)")
       ->envname("PORT")
       ->capture_default_str();
   command->add_option("--data-dir", options->data_dir,

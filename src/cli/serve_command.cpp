@@ -22,7 +22,7 @@ struct ServeOptions {
   std::string queue_url;
   std::string database_url;
   std::size_t batch_size = 1000;
-  double batch_timeout_ms = 0;
+  double batch_timeout_ms = 0.2;
   std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
   std::size_t queue_capacity = 100'000;
   std::int64_t token_ttl_s = 86'400;
@@ -90,81 +90,93 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->envname("PORT")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  command->add_option("--data-dir", options->data_dir,
-                      "Folder for the journal and the token signing key (created if missing)")
+  command
+      ->add_option("--data-dir", options->data_dir,
+                   "Folder for the journal and the token signing key (created if missing)")
       ->envname("DATA_DIR")
       ->capture_default_str();
-  command->add_option("--ack", options->ack,
-                      "When an order is acknowledged: 'queued' as soon as it is in the queue, "
-                      "'durable' after the journal fsync that covers it")
+  command
+      ->add_option("--ack", options->ack,
+                   "When an order is acknowledged: 'queued' as soon as it is in the queue, "
+                   "'durable' after the journal fsync that covers it")
       ->envname("ACK")
       ->check(CLI::IsMember({"queued", "durable"}))
       ->capture_default_str();
-  command->add_option("--role", options->role,
-                      "Process role: all, gateway or engine (only 'all' is available in this "
-                      "build)")
+  command
+      ->add_option("--role", options->role,
+                   "Process role: all, gateway or engine (only 'all' is available in this "
+                   "build)")
       ->envname("ROLE")
       ->check(CLI::IsMember({"all", "gateway", "engine"}))
       ->capture_default_str();
-  command->add_option("--queue", options->queue_url,
-                      "Redis URL of a shared order queue; empty for the in-process queue (the "
-                      "only one in this build)")
+  command
+      ->add_option("--queue", options->queue_url,
+                   "Redis URL of a shared order queue; empty for the in-process queue (the "
+                   "only one in this build)")
       ->envname("REDIS_URL")
       ->capture_default_str();
-  command->add_option("--db", options->database_url,
-                      "PostgreSQL URL for the trade sink; empty for none (the only choice in "
-                      "this build)")
+  command
+      ->add_option("--db", options->database_url,
+                   "PostgreSQL URL for the trade sink; empty for none (the only choice in "
+                   "this build)")
       ->envname("DATABASE_URL")
       ->capture_default_str();
-  command->add_option("--batch-size", options->batch_size,
-                      "Max orders the batch worker takes per batch")
+  command
+      ->add_option("--batch-size", options->batch_size,
+                   "Max orders the batch worker takes per batch")
       ->envname("BATCH_SIZE")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
       ->capture_default_str();
-  command->add_option("--batch-timeout-ms", options->batch_timeout_ms,
-                      "Milliseconds the batch worker waits for a fuller batch once one order is "
-                      "queued (0: take what is there)")
+  command
+      ->add_option("--batch-timeout-ms", options->batch_timeout_ms,
+                   "Milliseconds the batch worker waits for a fuller batch once one order is "
+                   "queued (0: take what is there)")
       ->envname("BATCH_TIMEOUT_MS")
       ->check(CLI::Range(0.0, 10'000.0))
       ->capture_default_str();
-  command->add_option("--threads", options->threads,
-                      "HTTP I/O threads (default: the number of cores)")
+  command
+      ->add_option("--threads", options->threads, "HTTP I/O threads (default: the number of cores)")
       ->envname("THREADS")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->capture_default_str();
-  command->add_option("--queue-capacity", options->queue_capacity,
-                      "Orders the queue holds before the API answers 503 with Retry-After")
+  command
+      ->add_option("--queue-capacity", options->queue_capacity,
+                   "Orders the queue holds before the API answers 503 with Retry-After")
       ->envname("QUEUE_CAPACITY")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
       ->capture_default_str();
-  command->add_option("--token-ttl-s", options->token_ttl_s,
-                      "Seconds an access token stays valid")
+  command->add_option("--token-ttl-s", options->token_ttl_s, "Seconds an access token stays valid")
       ->envname("TOKEN_TTL_S")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 86'400))
       ->capture_default_str();
-  command->add_option("--idle-timeout-s", options->idle_timeout_s,
-                      "Seconds before an idle connection, a request that is not complete or a "
-                      "reply the client does not read closes the connection")
+  command
+      ->add_option("--idle-timeout-s", options->idle_timeout_s,
+                   "Seconds before an idle connection, a request that is not complete or a "
+                   "reply the client does not read closes the connection")
       ->envname("IDLE_TIMEOUT_S")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400}))
       ->capture_default_str();
-  command->add_option("--max-body-bytes", options->max_body_bytes,
-                      "Largest request body in bytes; larger requests get 413")
+  command
+      ->add_option("--max-body-bytes", options->max_body_bytes,
+                   "Largest request body in bytes; larger requests get 413")
       ->envname("MAX_BODY_BYTES")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
       ->capture_default_str();
-  command->add_option("--max-batch-orders", options->max_batch_orders,
-                      "Most orders in one POST /api/orders/batch request; more get 422")
+  command
+      ->add_option("--max-batch-orders", options->max_batch_orders,
+                   "Most orders in one POST /api/orders/batch request; more get 422")
       ->envname("MAX_BATCH_ORDERS")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->capture_default_str();
-  command->add_option("--journal-fsync", options->journal_fsync,
-                      "Run fdatasync after each journal group commit (false: a crash of the "
-                      "machine, not of the process, can lose acknowledged orders)")
+  command
+      ->add_option("--journal-fsync", options->journal_fsync,
+                   "Run fdatasync after each journal group commit (false: a crash of the "
+                   "machine, not of the process, can lose acknowledged orders)")
       ->envname("JOURNAL_FSYNC")
       ->capture_default_str();
-  command->add_option("--log-level", options->log_level,
-                      "Log level: trace, debug, info, warn, error, critical or off")
+  command
+      ->add_option("--log-level", options->log_level,
+                   "Log level: trace, debug, info, warn, error, critical or off")
       ->envname("LOG_LEVEL")
       ->capture_default_str();
 

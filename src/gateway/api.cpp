@@ -1,12 +1,13 @@
 #include "gateway/api.h"
 
+#include <fmt/compile.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
 #include <charconv>
 #include <ctime>
 #include <iterator>
-
-#include <boost/asio/post.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "common/json_writer.h"
 #include "engine/decimal.h"
@@ -59,7 +60,7 @@ void append_timestamp(std::string& out, std::int64_t unix_ns) {
     std::strftime(cached_prefix, sizeof(cached_prefix), "%Y-%m-%dT%H:%M:%S", &utc);
     cached_second = second;
   }
-  fmt::format_to(std::back_inserter(out), "\"{}.{:06}Z\"", cached_prefix,
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("\"{}.{:06}Z\""), cached_prefix,
                  (unix_ns % 1'000'000'000) / 1000);
 }
 
@@ -84,7 +85,7 @@ std::string url_decode(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out.push_back(' ');
-    } else if (text[i] == '%' && i + 2 < text.size() + 0 && hex_digit(text[i + 1]) >= 0 &&
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
                hex_digit(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2])));
       i += 2;
@@ -168,9 +169,9 @@ bool valid_username(std::string_view name) {
 
 }  // namespace
 
-Api::Api(const ServerConfig& config, const engine::EngineConfig& engine_config,
-         TokenSigner signer, CommandQueue& queue, OrderStore& orders, UserDirectory& users,
-         MarketView& market, Metrics& metrics, BatchWorker& worker)
+Api::Api(const ServerConfig& config, const engine::EngineConfig& engine_config, TokenSigner signer,
+         CommandQueue& queue, OrderStore& orders, UserDirectory& users, MarketView& market,
+         Metrics& metrics, BatchWorker& worker)
     : config_(config),
       engine_config_(engine_config),
       signer_(signer),
@@ -201,11 +202,13 @@ void Api::handle(HttpRequest& request, Connection& connection) {
   http::verb method = request.method;
 
   if (path == "/health") {
-    if (method != http::verb::get) return reply_error(connection, request, 405, "method_not_allowed", "GET /health only");
+    if (method != http::verb::get)
+      return reply_error(connection, request, 405, "method_not_allowed", "GET /health only");
     return handle_health(request, connection);
   }
   if (path == "/metrics") {
-    if (method != http::verb::get) return reply_error(connection, request, 405, "method_not_allowed", "GET /metrics only");
+    if (method != http::verb::get)
+      return reply_error(connection, request, 405, "method_not_allowed", "GET /metrics only");
     return handle_metrics(request, connection);
   }
   if (path == "/api/auth/register" || path == "/api/auth/login") {
@@ -232,7 +235,8 @@ void Api::handle(HttpRequest& request, Connection& connection) {
 
   if (is_book) {
     if (method != http::verb::get) {
-      return reply_error(connection, request, 405, "method_not_allowed", "GET /api/book/{symbol} only");
+      return reply_error(connection, request, 405, "method_not_allowed",
+                         "GET /api/book/{symbol} only");
     }
     return handle_book(request, connection, path.substr(kBook.size()));
   }
@@ -242,23 +246,27 @@ void Api::handle(HttpRequest& request, Connection& connection) {
 
   if (is_batch) {
     if (method != http::verb::post) {
-      return reply_error(connection, request, 405, "method_not_allowed", "POST /api/orders/batch only");
+      return reply_error(connection, request, 405, "method_not_allowed",
+                         "POST /api/orders/batch only");
     }
     return handle_batch(request, connection, caller);
   }
   if (is_orders) {
     if (method == http::verb::post) return handle_new_order(request, connection, caller);
     if (method == http::verb::get) return handle_list_orders(request, connection, caller);
-    return reply_error(connection, request, 405, "method_not_allowed", "GET or POST /api/orders only");
+    return reply_error(connection, request, 405, "method_not_allowed",
+                       "GET or POST /api/orders only");
   }
   if (is_order_item) {
     std::string_view id_text = path.substr(kOrders.size() + 1);
     if (method == http::verb::get) return handle_get_order(request, connection, caller, id_text);
     if (method == http::verb::delete_) return handle_cancel(request, connection, caller, id_text);
-    return reply_error(connection, request, 405, "method_not_allowed", "GET or DELETE /api/orders/{id} only");
+    return reply_error(connection, request, 405, "method_not_allowed",
+                       "GET or DELETE /api/orders/{id} only");
   }
   if (method != http::verb::get) {
-    return reply_error(connection, request, 405, "method_not_allowed", fmt::format("GET {} only", path));
+    return reply_error(connection, request, 405, "method_not_allowed",
+                       fmt::format("GET {} only", path));
   }
   if (is_positions) return handle_positions(request, connection, caller);
   return handle_portfolio(request, connection, caller);
@@ -290,8 +298,7 @@ std::string Api::format_error_reply(int status, std::string_view error, std::str
                                     bool keep_alive, const std::string& date,
                                     int retry_after_s) const {
   std::string out;
-  append_error_reply(out, status, error, detail, date,
-                     ReplyOptions(keep_alive, retry_after_s));
+  append_error_reply(out, status, error, detail, date, ReplyOptions(keep_alive, retry_after_s));
   return out;
 }
 
@@ -300,21 +307,21 @@ void Api::append_order_json(std::string& out, const OrderRecord& record) const {
   engine::Instrument instrument = engine_config_.instrument_for(request.symbol);
   auto sink = std::back_inserter(out);
 
-  fmt::format_to(sink, "{{\"id\":{},\"client_order_id\":", record.id.value);
+  fmt::format_to(sink, FMT_COMPILE("{{\"id\":{},\"client_order_id\":"), record.id.value);
   if (request.client_order_id.empty()) {
     out += "null";
   } else {
     JsonWriter::append_quoted(out, request.client_order_id.view());
   }
-  fmt::format_to(sink, ",\"symbol\":\"{}\",\"side\":\"{}\",\"order_type\":\"{}\",\"price\":",
-                 request.symbol.view(), engine::to_string(request.side),
-                 engine::to_string(request.type));
+  fmt::format_to(
+      sink, FMT_COMPILE(",\"symbol\":\"{}\",\"side\":\"{}\",\"order_type\":\"{}\",\"price\":"),
+      request.symbol.view(), engine::to_string(request.side), engine::to_string(request.type));
   if (request.price.ticks == 0) {
     out += "null";
   } else {
     out += engine::format_price(request.price, instrument);
   }
-  fmt::format_to(sink, ",\"quantity\":{},\"filled_quantity\":{},\"average_price\":",
+  fmt::format_to(sink, FMT_COMPILE(",\"quantity\":{},\"filled_quantity\":{},\"average_price\":"),
                  engine::format_quantity(request.quantity, instrument),
                  engine::format_quantity(record.filled, instrument));
   if (record.filled.lots == 0) {
@@ -322,10 +329,11 @@ void Api::append_order_json(std::string& out, const OrderRecord& record) const {
   } else {
     out += engine::format_average_price(record.filled_notional, record.filled, instrument);
   }
-  fmt::format_to(sink, ",\"status\":\"{}\",\"created_at\":", to_string(record.status));
+  fmt::format_to(sink, FMT_COMPILE(",\"status\":\"{}\",\"created_at\":"), to_string(record.status));
   append_timestamp(out, record.created_unix_ns);
   if (record.status == ApiOrderStatus::kRejected) {
-    fmt::format_to(sink, ",\"reject_reason\":\"{}\"", engine::to_string(record.reject_reason));
+    fmt::format_to(sink, FMT_COMPILE(",\"reject_reason\":\"{}\""),
+                   engine::to_string(record.reject_reason));
   }
   out += '}';
 }
@@ -453,8 +461,7 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
   std::string out;
   auto sink = std::back_inserter(out);
   auto counter = [&](std::string_view name, std::string_view help, auto value) {
-    fmt::format_to(sink, "# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name,
-                   value);
+    fmt::format_to(sink, "# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, value);
   };
   auto gauge = [&](std::string_view name, std::string_view help, auto value) {
     fmt::format_to(sink, "# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, help, name, name, value);
@@ -474,8 +481,9 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
   counter("hft_orders_accepted_total", "Orders accepted by the matching engine.",
           load(metrics_.orders_accepted));
 
-  out += "# HELP hft_orders_rejected_total Orders and requests rejected, by reason.\n"
-         "# TYPE hft_orders_rejected_total counter\n";
+  out +=
+      "# HELP hft_orders_rejected_total Orders and requests rejected, by reason.\n"
+      "# TYPE hft_orders_rejected_total counter\n";
   for (std::size_t i = 0; i < metrics_.gateway_rejects.size(); ++i) {
     fmt::format_to(sink, "hft_orders_rejected_total{{stage=\"gateway\",reason=\"{}\"}} {}\n",
                    to_string(static_cast<GatewayReject>(i)), load(metrics_.gateway_rejects[i]));
@@ -515,8 +523,9 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
   counter("hft_journal_commits_total", "Journal commits.", journal.commits);
   counter("hft_journal_write_groups_total", "Groups of commits written and synced together.",
           journal.write_groups);
-  out += "# HELP hft_journal_fsync_seconds Journal fdatasync latency.\n"
-         "# TYPE hft_journal_fsync_seconds histogram\n";
+  out +=
+      "# HELP hft_journal_fsync_seconds Journal fdatasync latency.\n"
+      "# TYPE hft_journal_fsync_seconds histogram\n";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < journal::kFsyncBucketUpperUs.size(); ++i) {
     cumulative += journal.fsync_latency_buckets[i];
@@ -543,9 +552,8 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
 void Api::handle_register(const HttpRequest& request, Connection& connection) {
   CredentialFields fields;
   int status = 400;
-  std::string detail =
-      read_credentials(connection.thread().json, request.body,
-                                       config_.max_json_depth, fields, status);
+  std::string detail = read_credentials(connection.thread().json, request.body,
+                                        config_.max_json_depth, fields, status);
   if (!detail.empty()) {
     metrics_.reject(status == 400 ? GatewayReject::kInvalidJson : GatewayReject::kInvalidField);
     return reply_error(connection, request, status,
@@ -563,8 +571,8 @@ void Api::handle_register(const HttpRequest& request, Connection& connection) {
   }
   if (!fields.email) return invalid("email: missing");
   if (fields.email->size() > kMaxEmailBytes || fields.email->find('@') == std::string::npos) {
-    return invalid(fmt::format("email: \"{}\" is not an email address",
-                               fields.email->substr(0, 80)));
+    return invalid(
+        fmt::format("email: \"{}\" is not an email address", fields.email->substr(0, 80)));
   }
   if (!fields.password || fields.password->empty()) return invalid("password: missing");
   if (fields.password->size() > kMaxPasswordBytes) {
@@ -577,27 +585,28 @@ void Api::handle_register(const HttpRequest& request, Connection& connection) {
 
   // Hashing takes tens of milliseconds, so it runs on the password pool and the reply waits in
   // a slot.
-  std::uint64_t slot = connection.defer_reply(DeferredReply::prepared_reply(request.keep_alive, {}));
-  boost::asio::post(*password_pool_, [this, connection = connection.shared_from_this(), slot,
-                                      keep_alive = request.keep_alive,
-                                      username = std::move(*fields.username),
-                                      email = std::move(*fields.email),
-                                      password = std::move(*fields.password)]() mutable {
-    finish_registration(std::move(connection), slot, keep_alive, std::move(username),
-                        std::move(email), std::move(password));
-  });
+  std::uint64_t slot =
+      connection.defer_reply(DeferredReply::prepared_reply(request.keep_alive, {}));
+  boost::asio::post(
+      *password_pool_,
+      [this, connection = connection.shared_from_this(), slot, keep_alive = request.keep_alive,
+       username = std::move(*fields.username), email = std::move(*fields.email),
+       password = std::move(*fields.password)]() mutable {
+        finish_registration(std::move(connection), slot, keep_alive, std::move(username),
+                            std::move(email), std::move(password));
+      });
 }
 
 void Api::finish_registration(std::shared_ptr<Connection> connection, std::uint64_t slot,
                               bool keep_alive, std::string username, std::string email,
                               std::string password) {
-  // The Date header comes from the connection's thread; a copy here may be a second old.
+  // IoThread::date() belongs to the I/O thread, so the pool thread formats its own Date value.
   std::string date = http_date(std::time(nullptr));
   auto hash = hash_password(password);
   if (!hash) {
     logger("auth")->error("password hashing failed for a new user (out of memory?)");
-    connection->post_resolve(slot, format_error_reply(500, "internal", "password: hashing failed",
-                                                      keep_alive, date));
+    connection->post_resolve(
+        slot, format_error_reply(500, "internal", "password: hashing failed", keep_alive, date));
     return;
   }
 
@@ -635,9 +644,10 @@ void Api::finish_registration(std::shared_ptr<Connection> connection, std::uint6
     metrics_.reject(result == queue::PushResult::kFull ? GatewayReject::kQueueFull
                                                        : GatewayReject::kShuttingDown);
     connection->post_resolve(
-        slot, format_error_reply(503, result == queue::PushResult::kFull ? "queue_full" : "unavailable",
-                                 "registration: the server is busy or stopping; retry later",
-                                 keep_alive, date, kRetryAfterS));
+        slot,
+        format_error_reply(503, result == queue::PushResult::kFull ? "queue_full" : "unavailable",
+                           "registration: the server is busy or stopping; retry later", keep_alive,
+                           date, kRetryAfterS));
     return;
   }
   logger("auth")->debug("user {} registered", user->value);
@@ -655,7 +665,7 @@ void Api::handle_login(const HttpRequest& request, Connection& connection) {
   } else {
     int status = 400;
     std::string detail = read_credentials(connection.thread().json, request.body,
-                                       config_.max_json_depth, fields, status);
+                                          config_.max_json_depth, fields, status);
     if (!detail.empty()) {
       metrics_.reject(status == 400 ? GatewayReject::kInvalidJson : GatewayReject::kInvalidField);
       return reply_error(connection, request, status,
@@ -671,18 +681,18 @@ void Api::handle_login(const HttpRequest& request, Connection& connection) {
     return reply_error(connection, request, 422, "invalid_field", "password: missing");
   }
 
-  std::uint64_t slot = connection.defer_reply(DeferredReply::prepared_reply(request.keep_alive, {}));
+  std::uint64_t slot =
+      connection.defer_reply(DeferredReply::prepared_reply(request.keep_alive, {}));
   boost::asio::post(*password_pool_, [this, connection = connection.shared_from_this(), slot,
                                       keep_alive = request.keep_alive,
                                       username = std::move(*fields.username),
                                       password = std::move(*fields.password)]() mutable {
-    finish_login(std::move(connection), slot, keep_alive, std::move(username),
-                 std::move(password));
+    finish_login(std::move(connection), slot, keep_alive, std::move(username), std::move(password));
   });
 }
 
-void Api::finish_login(std::shared_ptr<Connection> connection, std::uint64_t slot,
-                       bool keep_alive, std::string username, std::string password) {
+void Api::finish_login(std::shared_ptr<Connection> connection, std::uint64_t slot, bool keep_alive,
+                       std::string username, std::string password) {
   std::string date = http_date(std::time(nullptr));
   const Account* account = users_.find_by_name(username);
   bool valid = false;
@@ -693,15 +703,14 @@ void Api::finish_login(std::shared_ptr<Connection> connection, std::uint64_t slo
   }
   if (!valid) {
     metrics_.reject(GatewayReject::kUnauthorized);
-    connection->post_resolve(slot, format_error_reply(401, "unauthorized",
-                                                      "username or password: incorrect",
-                                                      keep_alive, date));
+    connection->post_resolve(
+        slot, format_error_reply(401, "unauthorized", "username or password: incorrect", keep_alive,
+                                 date));
     return;
   }
 
   std::string out;
-  append_reply(out, 200, token_reply_body(account->id), date,
-               ReplyOptions(keep_alive));
+  append_reply(out, 200, token_reply_body(account->id), date, ReplyOptions(keep_alive));
   connection->post_resolve(slot, std::move(out));
 }
 
@@ -857,9 +866,8 @@ void Api::handle_batch(const HttpRequest& request, Connection& connection, Calle
       DeferredReply::prepared_reply(request.keep_alive, std::move(prepared)));
 }
 
-std::optional<OrderRecord> Api::find_owned_order(const HttpRequest& request,
-                                                 Connection& connection, Caller caller,
-                                                 std::string_view id_text) {
+std::optional<OrderRecord> Api::find_owned_order(const HttpRequest& request, Connection& connection,
+                                                 Caller caller, std::string_view id_text) {
   std::uint64_t id = 0;
   if (!parse_integer(id_text, id)) {
     reply_error(connection, request, 404, "not_found",
@@ -937,9 +945,9 @@ void Api::handle_cancel(const HttpRequest& request, Connection& connection, Call
   auto record = find_owned_order(request, connection, caller, id_text);
   if (!record) return;
   if (is_final(record->status)) {
-    return reply_error(connection, request, 409, "not_cancellable",
-                       fmt::format("order {}: already {}", record->id.value,
-                                   to_string(record->status)));
+    return reply_error(
+        connection, request, 409, "not_cancellable",
+        fmt::format("order {}: already {}", record->id.value, to_string(record->status)));
   }
 
   Command command;
@@ -965,8 +973,8 @@ void Api::handle_cancel(const HttpRequest& request, Connection& connection, Call
     (void)connection.defer_reply(std::move(deferred));
     return;
   }
-  // In queued mode the cancel is acknowledged before the engine sees it: 202 and the order as it
-  // stands now.
+  // In queued mode the cancel is acknowledged before the engine processes it, so the reply is 202
+  // with the order as it is now.
   std::string& body = connection.thread().scratch;
   body.clear();
   append_order_json(body, *record);
@@ -990,8 +998,8 @@ void append_position_json(std::string& out, const PositionSnapshot& snapshot,
   fmt::format_to(sink, ",\"quantity\":{}", position.net.lots < 0 ? "-" : "");
   out += engine::format_quantity(open, instrument);
   out += ",\"average_price\":";
-  out += open.lots == 0 ? std::string("null")
-                        : engine::format_average_price(cost, open, instrument);
+  out +=
+      open.lots == 0 ? std::string("null") : engine::format_average_price(cost, open, instrument);
   fmt::format_to(sink, ",\"realized_pnl\":{},\"cash\":{},\"bought\":{},\"sold\":{}}}",
                  engine::format_notional(position.realized_pnl, instrument),
                  engine::format_notional(position.cash, instrument),

@@ -3,19 +3,18 @@
 // ids, queues commands for the batch worker and formats the JSON replies.
 //
 // Thread-safety: handle() and the other request functions run on the I/O thread of the
-// connection they are given and use that thread's IoThread state; the shared stores they touch
+// connection they are given and use that thread's IoThread state. The shared stores they touch
 // are thread-safe. Password hashing runs on the Api's own small thread pool.
 // Ownership: borrows the stores, the queue, the worker and the metrics, which outlive it.
 #pragma once
 
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/thread_pool.hpp>
 
 #include "gateway/batch_worker.h"
 #include "gateway/http_request_parser.h"
@@ -92,8 +91,7 @@ class Api {
   void finish_login(std::shared_ptr<Connection> connection, std::uint64_t slot, bool keep_alive,
                     std::string username, std::string password);
 
-  void reply(Connection& connection, const HttpRequest& request, int status,
-             std::string_view body);
+  void reply(Connection& connection, const HttpRequest& request, int status, std::string_view body);
   void reply_error(Connection& connection, const HttpRequest& request, int status,
                    std::string_view error, std::string_view detail, int retry_after_s = 0);
   [[nodiscard]] std::string format_error_reply(int status, std::string_view error,

@@ -107,8 +107,7 @@ ReplaySummary BatchWorker::replay(const std::filesystem::path& dir) {
 
     switch (command.kind) {
       case CommandKind::kRegisterUser:
-        if (!users_.restore(command.user, command.username, command.email,
-                            command.password_hash)) {
+        if (!users_.restore(command.user, command.username, command.email, command.password_hash)) {
           summary.error = fmt::format("journal record {}: user {} ({}) is registered twice",
                                       record.sequence, command.user.value, command.username);
           return;
@@ -181,8 +180,8 @@ void BatchWorker::run() {
 
   while (true) {
     batch.clear();
-    std::size_t taken = queue_.pop_batch(batch, options_.batch_size, options_.batch_timeout,
-                                         kIdleWait);
+    std::size_t taken =
+        queue_.pop_batch(batch, options_.batch_size, options_.batch_timeout, kIdleWait);
     heartbeat_ns_.store(steady_now_ns(), std::memory_order_relaxed);
     if (taken == 0) {
       // The queue is closed before stopping_ is set, so an empty pop after that is final.

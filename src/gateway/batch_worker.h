@@ -1,7 +1,7 @@
 // BatchWorker: the one thread that owns the matching engine. It takes batches of commands from
 // the queue, appends them to the journal, applies them to the engine, publishes order states,
-// books and positions, and commits the journal; the commit's callback (on the journal's flusher
-// thread) releases the replies that wait for durability.
+// books and positions, and commits the journal. The commit's callback runs on the journal's
+// flusher thread and releases the replies that wait for durability.
 //
 // The same apply path rebuilds the state from the journal at start (replay()), so a restart
 // reaches the state that the acknowledged commands produced.
@@ -36,8 +36,8 @@ namespace hft::gateway {
 using CommandQueue = queue::BoundedQueue<Command>;
 
 struct BatchWorkerOptions {
-  std::size_t batch_size = 1000;                   // max orders per batch
-  std::chrono::microseconds batch_timeout{0};      // wait for a fuller batch
+  std::size_t batch_size = 1000;               // max orders per batch
+  std::chrono::microseconds batch_timeout{0};  // wait for a fuller batch
 };
 
 // The outcome of replay(): counts for the start-up log, or an error that stops the start.

@@ -5,13 +5,12 @@
 // a time.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/container/small_vector.hpp>
 
 #include "engine/types.h"
 #include "gateway/order_request.h"

@@ -1,13 +1,13 @@
 #include "gateway/http_request_parser.h"
 
-#include <optional>
-#include <utility>
+#include <fmt/format.h>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
-#include <fmt/format.h>
+#include <optional>
+#include <utility>
 
 namespace hft::gateway {
 
@@ -142,9 +142,8 @@ std::size_t HttpRequestParser::feed(std::string_view bytes, State& state) {
   // Beast stops after the header and after each body piece, so feed until it needs more bytes.
   while (true) {
     error_code ec;
-    std::size_t used = parser.put(boost::asio::const_buffer(bytes.data() + consumed,
-                                                            bytes.size() - consumed),
-                                  ec);
+    std::size_t used =
+        parser.put(boost::asio::const_buffer(bytes.data() + consumed, bytes.size() - consumed), ec);
     consumed += used;
 
     if (ec == http::error::need_more) break;
@@ -155,9 +154,9 @@ std::size_t HttpRequestParser::feed(std::string_view bytes, State& state) {
                   fmt::format("request header: larger than the limit of {} bytes",
                               limits_.max_header_bytes)};
       } else if (ec == http::error::body_limit) {
-        error_ = {413, "body_too_large",
-                  fmt::format("request body: larger than the limit of {} bytes",
-                              limits_.max_body_bytes)};
+        error_ = {
+            413, "body_too_large",
+            fmt::format("request body: larger than the limit of {} bytes", limits_.max_body_bytes)};
       } else {
         error_ = {400, "bad_request", fmt::format("HTTP request: {}", ec.message())};
       }

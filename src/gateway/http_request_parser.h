@@ -7,13 +7,12 @@
 // for the next request after reset().
 #pragma once
 
+#include <boost/beast/http/verb.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/http/verb.hpp>
 
 namespace hft::gateway {
 
@@ -24,7 +23,7 @@ struct HttpRequest {
   std::string target;         // path and query, as sent
   std::string authorization;  // the Authorization header value, empty when absent
   std::string body;
-  int version = 11;           // 10 for HTTP/1.0, 11 for HTTP/1.1
+  int version = 11;  // 10 for HTTP/1.0, 11 for HTTP/1.1
   bool keep_alive = true;
   bool expect_continue = false;  // "Expect: 100-continue" was sent
 

@@ -1,11 +1,11 @@
 #include "gateway/http_server.h"
 
-#include <cstring>
-#include <ctime>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
+#include <cstring>
+#include <ctime>
 
 #include "gateway/api.h"
 #include "gateway/http_response.h"
@@ -31,8 +31,7 @@ std::shared_ptr<spdlog::logger> http_log() {
 
 }  // namespace
 
-IoThread::IoThread(std::size_t index, const engine::EngineConfig& engine_config,
-                   JsonLimits limits)
+IoThread::IoThread(std::size_t index, const engine::EngineConfig& engine_config, JsonLimits limits)
     : orders_json(engine_config, limits), index_(index) {
   refresh_date();
 }
@@ -103,7 +102,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
   reading_ = false;
   if (closed_) return;
   if (error) {
-    // The peer closed or reset the connection; replies still pending have nobody to read them.
+    // The peer closed or reset the connection; replies still pending cannot be delivered.
     close();
     return;
   }
@@ -232,10 +231,10 @@ void Connection::check_deadline(std::chrono::steady_clock::time_point now) {
   api_.metrics().connections_timed_out.fetch_add(1, std::memory_order_relaxed);
   if (request_stuck && !writing_active_ && slots_.empty()) {
     // A client that sends a request too slowly gets a 408 before the connection closes.
-    append_error_reply(output_, 408, "request_timeout",
-                       fmt::format("request: not complete after {} s",
-                                   config_.idle_timeout.count()),
-                       thread_.date(), ReplyOptions(false));
+    append_error_reply(
+        output_, 408, "request_timeout",
+        fmt::format("request: not complete after {} s", config_.idle_timeout.count()),
+        thread_.date(), ReplyOptions(false));
     no_more_requests_ = true;
     flush();
     return;
@@ -266,8 +265,7 @@ std::string HttpServer::bind() {
       acceptor_->set_option(tcp::acceptor::reuse_address(true), error) ||
       acceptor_->bind(endpoint, error) ||
       acceptor_->listen(asio::socket_base::max_listen_connections, error)) {
-    return fmt::format("listen on {}:{} failed: {}", config_.host, config_.port,
-                       error.message());
+    return fmt::format("listen on {}:{} failed: {}", config_.host, config_.port, error.message());
   }
   port_ = acceptor_->local_endpoint().port();
   return {};
@@ -279,7 +277,7 @@ void HttpServer::start() {
     schedule_sweep(*thread);
     IoThread* raw = thread.get();
     thread->thread_ = std::thread([raw] {
-      // Handlers never throw on purpose; an exception here is a bug, logged before the thread
+      // No handler throws by design, so an exception here is a bug. It is logged and the thread
       // goes on serving its other connections.
       while (true) {
         try {
@@ -298,26 +296,26 @@ void HttpServer::accept_next() {
   IoThread& target = *threads_[next_thread_];
   next_thread_ = (next_thread_ + 1) % threads_.size();
 
-  acceptor_->async_accept(target.io(), [this, &target](const boost::system::error_code& error,
-                                                       tcp::socket socket) {
-    if (error == asio::error::operation_aborted) return;
-    if (error) {
-      // Out of file descriptors or a similar transient failure: log, pause briefly, go on.
-      static std::atomic<std::uint64_t> failures{0};
-      if (failures.fetch_add(1) % 1000 == 0) {
-        http_log()->error("accept failed: {} (logged once per 1000)", error.message());
-      }
-      auto timer = std::make_shared<asio::steady_timer>(threads_[0]->io(),
-                                                        std::chrono::milliseconds(10));
-      timer->async_wait([this, timer](const boost::system::error_code&) { accept_next(); });
-      return;
-    }
-    asio::post(target.io(), [this, &target, socket = std::move(socket)]() mutable {
-      auto connection = std::make_shared<Connection>(std::move(socket), target, api_, config_);
-      connection->start();
-    });
-    accept_next();
-  });
+  acceptor_->async_accept(
+      target.io(), [this, &target](const boost::system::error_code& error, tcp::socket socket) {
+        if (error == asio::error::operation_aborted) return;
+        if (error) {
+          // Out of file descriptors or a similar transient failure: log, pause briefly, go on.
+          static std::atomic<std::uint64_t> failures{0};
+          if (failures.fetch_add(1) % 1000 == 0) {
+            http_log()->error("accept failed: {} (logged once per 1000)", error.message());
+          }
+          auto timer = std::make_shared<asio::steady_timer>(threads_[0]->io(),
+                                                            std::chrono::milliseconds(10));
+          timer->async_wait([this, timer](const boost::system::error_code&) { accept_next(); });
+          return;
+        }
+        asio::post(target.io(), [this, &target, socket = std::move(socket)]() mutable {
+          auto connection = std::make_shared<Connection>(std::move(socket), target, api_, config_);
+          connection->start();
+        });
+        accept_next();
+      });
 }
 
 void HttpServer::schedule_sweep(IoThread& thread) {

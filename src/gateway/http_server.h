@@ -1,7 +1,7 @@
 // HttpServer: the HTTP/1.1 front end of `hft serve`. Keep-alive, pipelining, limits on header
 // and body size, and idle and slow-client timeouts.
 //
-// Threads: `io_threads` threads, each running its own io_context; the acceptor lives on the
+// Threads: `io_threads` threads, each running its own io_context. The acceptor lives on the
 // first one and hands new connections out round-robin, so a connection stays on one thread for
 // its life and needs no lock. Replies to the requests read from one socket read are formatted
 // into one buffer and leave in one write. A reply that waits (a durable acknowledgement, a
@@ -9,10 +9,16 @@
 // always matches the order of the requests.
 //
 // Ownership: the server owns its threads, contexts and connections; the Api is borrowed and
-// must outlive it. start(), stop() and join() are called by one controlling thread.
+// must outlive it. bind(), start(), stop_accepting() and shutdown() are called by one
+// controlling thread.
 #pragma once
 
+#include <simdjson.h>
+
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -21,11 +27,6 @@
 #include <thread>
 #include <unordered_set>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <simdjson.h>
 
 #include "gateway/commands.h"
 #include "gateway/http_request_parser.h"
@@ -69,7 +70,7 @@ class IoThread {
   std::thread thread_;
 };
 
-// What a waiting reply slot needs when its outcome arrives.
+// The context a waiting reply slot needs to build its reply when the outcome arrives.
 enum class DeferredKind : std::uint8_t { kPrepared, kCancel };
 
 struct DeferredReply {

@@ -150,8 +150,8 @@ bool decode_command(std::uint16_t type, std::span<const std::byte> payload, Comm
     }
     case RecordType::kCancel:
       command.kind = CommandKind::kCancel;
-      return reader.integer(command.cancel_id.value) &&
-             reader.integer(command.requested_unix_ns) && reader.at_end();
+      return reader.integer(command.cancel_id.value) && reader.integer(command.requested_unix_ns) &&
+             reader.at_end();
     case RecordType::kNewOrders: {
       std::uint32_t count = 0;
       if (!reader.integer(count)) return false;

@@ -1,8 +1,8 @@
 #include "gateway/metrics.h"
 
-#include <iterator>
-
 #include <fmt/format.h>
+
+#include <iterator>
 
 namespace hft::gateway {
 
@@ -32,20 +32,28 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
   }
   cumulative += buckets_[upper_bounds_.size()].load(std::memory_order_relaxed);
   fmt::format_to(sink, "{}_bucket{{le=\"+Inf\"}} {}\n", name, cumulative);
-  fmt::format_to(sink, "{}_sum {}\n{}_count {}\n", name, sum_.load(std::memory_order_relaxed),
-                 name, count_.load(std::memory_order_relaxed));
+  fmt::format_to(sink, "{}_sum {}\n{}_count {}\n", name, sum_.load(std::memory_order_relaxed), name,
+                 count_.load(std::memory_order_relaxed));
 }
 
 std::string_view to_string(GatewayReject reason) {
   switch (reason) {
-    case GatewayReject::kInvalidJson: return "invalid_json";
-    case GatewayReject::kInvalidField: return "invalid_field";
-    case GatewayReject::kUnauthorized: return "unauthorized";
-    case GatewayReject::kQueueFull: return "queue_full";
-    case GatewayReject::kShuttingDown: return "shutting_down";
-    case GatewayReject::kJournalFailed: return "journal_failed";
-    case GatewayReject::kTooLarge: return "too_large";
-    case GatewayReject::kCount: break;
+    case GatewayReject::kInvalidJson:
+      return "invalid_json";
+    case GatewayReject::kInvalidField:
+      return "invalid_field";
+    case GatewayReject::kUnauthorized:
+      return "unauthorized";
+    case GatewayReject::kQueueFull:
+      return "queue_full";
+    case GatewayReject::kShuttingDown:
+      return "shutting_down";
+    case GatewayReject::kJournalFailed:
+      return "journal_failed";
+    case GatewayReject::kTooLarge:
+      return "too_large";
+    case GatewayReject::kCount:
+      break;
   }
   return "unknown";
 }
@@ -53,7 +61,7 @@ std::string_view to_string(GatewayReject reason) {
 Metrics::Metrics()
     : batch_orders({1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}),
       matching_seconds({1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1}),
-      durable_ack_seconds({1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25,
-                           0.5, 1}) {}
+      durable_ack_seconds(
+          {1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1}) {}
 
 }  // namespace hft::gateway

@@ -2,7 +2,7 @@
 // GET /metrics.
 //
 // Thread-safety: every member may be updated from any thread; counters are relaxed atomics, so
-// a scrape sees each value whole but not the set as one snapshot.
+// a scrape reads each value whole but not the set as one snapshot.
 #pragma once
 
 #include <array>
@@ -35,7 +35,7 @@ class Histogram {
   std::atomic<double> sum_{0.0};
 };
 
-// Why the gateway rejected a request before it reached the engine.
+// The reason the gateway rejected a request before it reached the engine.
 enum class GatewayReject : std::uint8_t {
   kInvalidJson,
   kInvalidField,
@@ -71,8 +71,8 @@ struct Metrics {
 
   std::atomic<std::uint64_t> batches{0};
   Histogram batch_orders;
-  Histogram matching_seconds;      // engine time per batch
-  Histogram durable_ack_seconds;   // from enqueue to the fsync that covers the command
+  Histogram matching_seconds;     // engine time per batch
+  Histogram durable_ack_seconds;  // from enqueue to the fsync that covers the command
 
   void reject(GatewayReject reason, std::uint64_t count = 1) {
     gateway_rejects[static_cast<std::size_t>(reason)].fetch_add(count, std::memory_order_relaxed);

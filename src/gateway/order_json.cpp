@@ -1,9 +1,9 @@
 #include "gateway/order_json.h"
 
+#include <fmt/format.h>
+
 #include <new>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "engine/decimal.h"
 
@@ -47,7 +47,9 @@ RequestError malformed(std::string_view what) {
   return RequestError{400, kInvalidJson, std::string(what)};
 }
 
-RequestError invalid(std::string detail) { return RequestError{422, kInvalidField, std::move(detail)}; }
+RequestError invalid(std::string detail) {
+  return RequestError{422, kInvalidField, std::move(detail)};
+}
 
 std::string_view trim_right(std::string_view text) {
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
@@ -92,9 +94,8 @@ FieldResult read_string(ondemand::value& value, std::string_view name, std::stri
 }
 
 // Reads a number field as its raw token text, or the content of a string.
-FieldResult read_number_text(ondemand::value& value, std::string_view name,
-                             std::string_view& out, bool& is_null,
-                             std::optional<RequestError>& error) {
+FieldResult read_number_text(ondemand::value& value, std::string_view name, std::string_view& out,
+                             bool& is_null, std::optional<RequestError>& error) {
   ondemand::json_type type;
   if (value.type().get(type)) return FieldResult::kMalformed;
   is_null = type == ondemand::json_type::null;
@@ -179,10 +180,10 @@ std::string describe_decimal_error(std::string_view field, std::string_view text
     case RejectReason::kZero:
       return fmt::format("{}: {} must be positive", field, quoted(text));
     case RejectReason::kTooManyDecimals:
-      return fmt::format("{}: {} has more decimals than the {} size {}", field, quoted(text),
-                         field == "price" ? "tick" : "lot",
-                         engine::to_string(field == "price" ? instrument.tick_size
-                                                            : instrument.lot_size));
+      return fmt::format(
+          "{}: {} has more decimals than the {} size {}", field, quoted(text),
+          field == "price" ? "tick" : "lot",
+          engine::to_string(field == "price" ? instrument.tick_size : instrument.lot_size));
     case RejectReason::kOffTick:
       return fmt::format("{}: {} is not a multiple of the tick size {}", field, quoted(text),
                          engine::to_string(instrument.tick_size));
@@ -230,8 +231,8 @@ std::optional<RequestError> validate(const RawOrder& raw, const engine::EngineCo
   } else if (iequals(raw.order_type, "FOK")) {
     order.type = OrderType::kFok;
   } else {
-    return invalid(fmt::format("order_type: {} must be MARKET, LIMIT, IOC or FOK",
-                               quoted(raw.order_type)));
+    return invalid(
+        fmt::format("order_type: {} must be MARKET, LIMIT, IOC or FOK", quoted(raw.order_type)));
   }
 
   engine::Instrument instrument = config.instrument_for(order.symbol);
@@ -254,8 +255,8 @@ std::optional<RequestError> validate(const RawOrder& raw, const engine::EngineCo
                                  quoted(raw.price)));
     }
   } else if (order.type != OrderType::kMarket) {
-    return invalid(fmt::format("price: missing, required for {} orders",
-                               engine::to_string(order.type)));
+    return invalid(
+        fmt::format("price: missing, required for {} orders", engine::to_string(order.type)));
   }
 
   order.post_only = raw.post_only;
@@ -414,8 +415,8 @@ bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
       ondemand::object order_object;
       code = element.get_object().get(order_object);
       if (code == simdjson::INCORRECT_TYPE) {
-        entry.error = invalid(fmt::format("orders[{}]: must be an order object",
-                                          entries.size() - 1));
+        entry.error =
+            invalid(fmt::format("orders[{}]: must be an order object", entries.size() - 1));
         continue;
       }
       std::optional<RequestError> field_error;

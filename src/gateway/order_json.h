@@ -10,13 +10,13 @@
 // reserves it; see padded_capacity below).
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "engine/engine.h"
 #include "gateway/order_request.h"
@@ -54,11 +54,11 @@ class OrderJsonParser {
 
   // Parses a single-order body. `capacity` is the number of readable bytes from body.data()
   // (at least body.size() + 64). Returns true and fills `order`, or false and fills `error`.
-  [[nodiscard]] bool parse_order(std::string_view body, std::size_t capacity,
-                                 OrderRequest& order, RequestError& error);
+  [[nodiscard]] bool parse_order(std::string_view body, std::size_t capacity, OrderRequest& order,
+                                 RequestError& error);
 
-  // Parses {"orders": [...]}. Returns false with `error` when the body as a whole is invalid
-  // (malformed JSON, no "orders" array, too many or no orders); otherwise fills one entry per
+  // Parses {"orders": [...]}. Returns false with `error` when the body as a whole is invalid:
+  // malformed JSON, no "orders" array, too many or no orders. Otherwise fills one entry per
   // element, each an order or its own error.
   [[nodiscard]] bool parse_batch(std::string_view body, std::size_t capacity,
                                  std::vector<BatchEntry>& entries, RequestError& error);

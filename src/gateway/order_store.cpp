@@ -4,31 +4,42 @@ namespace hft::gateway {
 
 std::string_view to_string(ApiOrderStatus status) {
   switch (status) {
-    case ApiOrderStatus::kQueued: return "QUEUED";
-    case ApiOrderStatus::kOpen: return "OPEN";
-    case ApiOrderStatus::kPartiallyFilled: return "PARTIALLY_FILLED";
-    case ApiOrderStatus::kFilled: return "FILLED";
-    case ApiOrderStatus::kCancelled: return "CANCELLED";
-    case ApiOrderStatus::kRejected: return "REJECTED";
+    case ApiOrderStatus::kQueued:
+      return "QUEUED";
+    case ApiOrderStatus::kOpen:
+      return "OPEN";
+    case ApiOrderStatus::kPartiallyFilled:
+      return "PARTIALLY_FILLED";
+    case ApiOrderStatus::kFilled:
+      return "FILLED";
+    case ApiOrderStatus::kCancelled:
+      return "CANCELLED";
+    case ApiOrderStatus::kRejected:
+      return "REJECTED";
   }
   return "UNKNOWN";
 }
 
 ApiOrderStatus to_api_status(engine::OrderStatus status) {
   switch (status) {
-    case engine::OrderStatus::kOpen: return ApiOrderStatus::kOpen;
-    case engine::OrderStatus::kPartiallyFilled: return ApiOrderStatus::kPartiallyFilled;
-    case engine::OrderStatus::kFilled: return ApiOrderStatus::kFilled;
-    case engine::OrderStatus::kCancelled: return ApiOrderStatus::kCancelled;
-    case engine::OrderStatus::kRejected: return ApiOrderStatus::kRejected;
+    case engine::OrderStatus::kOpen:
+      return ApiOrderStatus::kOpen;
+    case engine::OrderStatus::kPartiallyFilled:
+      return ApiOrderStatus::kPartiallyFilled;
+    case engine::OrderStatus::kFilled:
+      return ApiOrderStatus::kFilled;
+    case engine::OrderStatus::kCancelled:
+      return ApiOrderStatus::kCancelled;
+    case engine::OrderStatus::kRejected:
+      return ApiOrderStatus::kRejected;
   }
   return ApiOrderStatus::kRejected;
 }
 
 std::optional<ApiOrderStatus> parse_api_status(std::string_view text) {
-  for (auto status : {ApiOrderStatus::kQueued, ApiOrderStatus::kOpen,
-                      ApiOrderStatus::kPartiallyFilled, ApiOrderStatus::kFilled,
-                      ApiOrderStatus::kCancelled, ApiOrderStatus::kRejected}) {
+  for (auto status :
+       {ApiOrderStatus::kQueued, ApiOrderStatus::kOpen, ApiOrderStatus::kPartiallyFilled,
+        ApiOrderStatus::kFilled, ApiOrderStatus::kCancelled, ApiOrderStatus::kRejected}) {
     std::string_view name = to_string(status);
     if (name.size() != text.size()) continue;
     bool same = true;

@@ -1,15 +1,14 @@
 #include "gateway/server.h"
 
 #include <signal.h>
-
-#include <cerrno>
-#include <cstring>
-#include <chrono>
-#include <ctime>
-#include <filesystem>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
 
 #include "common/exit_codes.h"
 #include "gateway/api.h"
@@ -81,9 +80,8 @@ int run_server(const ServerConfig& config) {
   UserDirectory users;
   MarketView market;
   Metrics metrics;
-  BatchWorker worker(engine_config,
-                     BatchWorkerOptions{config.batch_size, config.batch_timeout}, queue, orders,
-                     users, market, metrics);
+  BatchWorker worker(engine_config, BatchWorkerOptions{config.batch_size, config.batch_timeout},
+                     queue, orders, users, market, metrics);
 
   // Rebuild users, orders, books and positions from the journal.
   auto replay_start = std::chrono::steady_clock::now();
@@ -99,10 +97,11 @@ int run_server(const ServerConfig& config) {
     journal_log->error("journal replay failed, not starting: {}", replay.error);
     return kExitFailure;
   }
-  journal_log->info("journal replayed in {:.3f} s: {} records in {} segments, last sequence {}, "
-                    "{} users, {} orders, {} cancels",
-                    replay_s, replay.journal.records, replay.journal.segments,
-                    replay.journal.last_sequence, replay.users, replay.orders, replay.cancels);
+  journal_log->info(
+      "journal replayed in {:.3f} s: {} records in {} segments, last sequence {}, "
+      "{} users, {} orders, {} cancels",
+      replay_s, replay.journal.records, replay.journal.segments, replay.journal.last_sequence,
+      replay.users, replay.orders, replay.cancels);
 
   Api api(config, worker.engine_config(), *signer, queue, orders, users, market, metrics, worker);
   api.set_next_order_id(replay.next_order_id);
@@ -115,21 +114,19 @@ int run_server(const ServerConfig& config) {
 
   journal::JournalOptions journal_options;
   journal_options.fsync = config.journal_fsync;
-  std::string start_error =
-      worker.start(config.data_dir, journal_options,
-                   [&http](std::vector<Completion>&& completions) {
-                     http.deliver(std::move(completions));
-                   });
+  std::string start_error = worker.start(
+      config.data_dir, journal_options,
+      [&http](std::vector<Completion>&& completions) { http.deliver(std::move(completions)); });
   if (!start_error.empty()) {
     journal_log->error("journal open failed: {}", start_error);
     return kExitFailure;
   }
   http.start();
-  log->info("listening on {}:{}, data dir {}, ack {}, {} I/O threads, batch size {}, batch "
-            "timeout {} us, queue capacity {}",
-            config.host, http.port(), config.data_dir.string(), ack_name(config.ack),
-            http.thread_count(), config.batch_size, config.batch_timeout.count(),
-            config.queue_capacity);
+  log->info(
+      "listening on {}:{}, data dir {}, ack {}, {} I/O threads, batch size {}, batch "
+      "timeout {} us, queue capacity {}",
+      config.host, http.port(), config.data_dir.string(), ack_name(config.ack), http.thread_count(),
+      config.batch_size, config.batch_timeout.count(), config.queue_capacity);
 
   // Serve until a stop signal; report a journal failure once when it happens.
   int signal_number = 0;
@@ -166,8 +163,8 @@ int run_server(const ServerConfig& config) {
     journal_log->error("journal close failed, recent records may be lost: {}", journal_error);
     return kExitFailure;
   }
-  log->info("stopped in {:.3f} s: {} orders queued, {} journal records, {} fsyncs",
-            stop_s, metrics.orders_queued.load(), stats.records_written, stats.fsync_count);
+  log->info("stopped in {:.3f} s: {} orders queued, {} journal records, {} fsyncs", stop_s,
+            metrics.orders_queued.load(), stats.records_written, stats.fsync_count);
   spdlog::shutdown();
   return kExitOk;
 }

@@ -10,7 +10,7 @@
 
 namespace hft::gateway {
 
-// When POST /api/orders answers: kQueued as soon as the order is in the in-process queue,
+// When POST /api/orders replies: kQueued as soon as the order is in the in-process queue,
 // kDurable after the journal fsync that covers it.
 enum class AckMode : std::uint8_t { kQueued, kDurable };
 
@@ -21,7 +21,7 @@ struct ServerConfig {
   AckMode ack = AckMode::kDurable;
   std::size_t io_threads = 1;
   std::size_t batch_size = 1000;
-  std::chrono::microseconds batch_timeout{0};
+  std::chrono::microseconds batch_timeout{200};
   std::size_t queue_capacity = 100'000;
   std::int64_t token_ttl_s = 86'400;
   std::chrono::seconds idle_timeout{60};

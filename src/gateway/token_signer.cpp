@@ -1,15 +1,14 @@
 #include "gateway/token_signer.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
-#include <sodium.h>
 
 namespace hft::gateway {
 
@@ -43,8 +42,8 @@ bool write_exact(int fd, const unsigned char* data, std::size_t size) {
 
 void compute_mac(const std::array<unsigned char, TokenSigner::kKeyBytes>& key,
                  std::string_view claims, unsigned char (&mac)[crypto_auth_hmacsha256_BYTES]) {
-  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(claims.data()),
-                         claims.size(), key.data());
+  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(claims.data()), claims.size(),
+                         key.data());
 }
 
 template <typename Integer>
@@ -77,9 +76,10 @@ std::optional<TokenSigner> TokenSigner::load_or_create(const std::filesystem::pa
               read_exact(fd, key.data(), key.size());
     ::close(fd);
     if (!ok) {
-      error = fmt::format("token key {}: expected exactly {} bytes; delete it to create a new "
-                          "key (this invalidates every issued token)",
-                          path.string(), kKeyBytes);
+      error = fmt::format(
+          "token key {}: expected exactly {} bytes; delete it to create a new "
+          "key (this invalidates every issued token)",
+          path.string(), kKeyBytes);
       return std::nullopt;
     }
     return TokenSigner(key);

@@ -4,9 +4,12 @@ namespace hft::queue {
 
 std::string_view to_string(PushResult result) {
   switch (result) {
-    case PushResult::kOk: return "ok";
-    case PushResult::kFull: return "full";
-    case PushResult::kClosed: return "closed";
+    case PushResult::kOk:
+      return "ok";
+    case PushResult::kFull:
+      return "full";
+    case PushResult::kClosed:
+      return "closed";
   }
   return "unknown";
 }

@@ -1,4 +1,5 @@
 // Tests of the HTTP API against a real `hft serve` on 127.0.0.1.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
@@ -7,8 +8,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "keep_alive_client.h"
 #include "support.h"
@@ -21,9 +20,9 @@ using hft::test::ServerProcess;
 
 std::string register_user(int port, const std::string& name) {
   KeepAliveClient client(port);
-  Reply reply = client.request(
-      "POST", "/api/auth/register",
-      R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"secret-pw"})");
+  Reply reply = client.request("POST", "/api/auth/register",
+                               R"({"username":")" + name + R"(","email":")" + name +
+                                   R"(@example.com","password":"secret-pw"})");
   EXPECT_EQ(reply.status, 201) << reply.body;
   return json_string(reply.body, "access_token").value_or("");
 }
@@ -85,8 +84,8 @@ TEST_F(ApiContract, EveryCaseGetsItsStatusAndBody) {
       {"price echoed exactly", "POST", "/api/orders", limit_order("BUY", "100.10"), true, 201,
        R"("price":100.10)"},
       {"market order with price", "POST", "/api/orders",
-       R"({"symbol":"AAPL","side":"SELL","order_type":"MARKET","quantity":100,"price":150})",
-       true, 201, R"("order_type":"MARKET")"},
+       R"({"symbol":"AAPL","side":"SELL","order_type":"MARKET","quantity":100,"price":150})", true,
+       201, R"("order_type":"MARKET")"},
       {"quantity as string", "POST", "/api/orders", limit_order("BUY", "99", "\"7\""), true, 201,
        R"("quantity":7)"},
       {"client order id", "POST", "/api/orders",
@@ -126,11 +125,11 @@ TEST_F(ApiContract, EveryCaseGetsItsStatusAndBody) {
       {"nesting too deep", "POST", "/api/orders", R"({"x":)" + nested + "}", true, 400,
        "invalid_json"},
       {"batch mixed", "POST", "/api/orders/batch",
-       R"({"orders":[)" + limit_order("BUY", "1") + "," + limit_order("BUY", "0") + "]}", true,
-       201, R"("accepted":1,"rejected":1)"},
+       R"({"orders":[)" + limit_order("BUY", "1") + "," + limit_order("BUY", "0") + "]}", true, 201,
+       R"("accepted":1,"rejected":1)"},
       {"batch error names index", "POST", "/api/orders/batch",
-       R"({"orders":[)" + limit_order("BUY", "1") + "," + limit_order("BUY", "0") + "]}", true,
-       201, R"({"index":1,"error":"invalid_field")"},
+       R"({"orders":[)" + limit_order("BUY", "1") + "," + limit_order("BUY", "0") + "]}", true, 201,
+       R"({"index":1,"error":"invalid_field")"},
       {"batch empty", "POST", "/api/orders/batch", R"({"orders":[]})", true, 422,
        "at least one order"},
       {"batch missing orders", "POST", "/api/orders/batch", "{}", true, 422, "orders: missing"},
@@ -156,9 +155,8 @@ TEST_F(ApiContract, EveryCaseGetsItsStatusAndBody) {
        R"({"username":"contract-user","password":"wrong"})", false, 401, "incorrect"},
       {"login unknown user", "POST", "/api/auth/login",
        R"({"username":"nobody","password":"wrong"})", false, 401, "incorrect"},
-      {"login", "POST", "/api/auth/login",
-       R"({"username":"contract-user","password":"secret-pw"})", false, 200,
-       R"("token_type":"bearer")"},
+      {"login", "POST", "/api/auth/login", R"({"username":"contract-user","password":"secret-pw"})",
+       false, 200, R"("token_type":"bearer")"},
   };
 
   KeepAliveClient client(server_->port());
@@ -176,8 +174,8 @@ TEST_F(ApiContract, EveryCaseGetsItsStatusAndBody) {
 }
 
 TEST_F(ApiContract, QueueFullAnswers503WithRetryAfter) {
-  // The shared server has a large queue; this case has its own server with a tiny one and a
-  // slow worker (batch timeout), so the queue fills.
+  // This case starts its own server with a queue of one order. The worker waits 500 ms to fill
+  // each batch, so the second order finds the queue full.
   ServerProcess server({"--queue-capacity", "1", "--batch-size", "1000", "--batch-timeout-ms",
                         "500", "--ack", "queued"});
   std::string token = register_user(server.port(), "full-queue");
@@ -206,8 +204,8 @@ TEST_F(ApiContract, BodyTooLargeIs413) {
 
 TEST_F(ApiContract, HeaderTooLargeIs431) {
   KeepAliveClient client(server_->port());
-  std::string request = "GET /health HTTP/1.1\r\nX-Big: " + std::string(16 * 1024, 'a') +
-                        "\r\n\r\n";
+  std::string request =
+      "GET /health HTTP/1.1\r\nX-Big: " + std::string(16 * 1024, 'a') + "\r\n\r\n";
   ASSERT_TRUE(client.send_raw(request));
   Reply reply = client.read_reply();
   EXPECT_EQ(reply.status, 431);
@@ -226,9 +224,8 @@ TEST_F(ApiContract, PipelinedRepliesKeepRequestOrder) {
   KeepAliveClient client(server_->port());
   std::string pipeline;
   for (int i = 1; i <= 5; ++i) {
-    pipeline += KeepAliveClient::format_request("POST", "/api/orders",
-                                                limit_order("SELL", std::to_string(200 + i)),
-                                                *token_);
+    pipeline += KeepAliveClient::format_request(
+        "POST", "/api/orders", limit_order("SELL", std::to_string(200 + i)), *token_);
     pipeline += KeepAliveClient::format_request("GET", "/health", "", "");
   }
   ASSERT_TRUE(client.send_raw(pipeline));
@@ -247,8 +244,8 @@ TEST_F(ApiContract, ExpectContinueGetsInterimReply) {
   KeepAliveClient client(server_->port());
   std::string body = limit_order("BUY", "3");
   std::string head = "POST /api/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + *token_ +
-                     "\r\nExpect: 100-continue\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n";
+                     "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\n\r\n";
   ASSERT_TRUE(client.send_raw(head));
   Reply interim = client.read_reply();
   EXPECT_EQ(interim.status, 100);
@@ -310,8 +307,9 @@ TEST(ApiLifecycle, SigtermDrainsAndRestartRestoresState) {
   std::string seller = register_user(server->port(), "seller");
   std::string buyer = register_user(server->port(), "buyer");
   KeepAliveClient client(server->port());
-  ASSERT_EQ(client.request("POST", "/api/orders", limit_order("SELL", "101.50", "30"), seller).status,
-            201);
+  ASSERT_EQ(
+      client.request("POST", "/api/orders", limit_order("SELL", "101.50", "30"), seller).status,
+      201);
   ASSERT_EQ(client.request("POST", "/api/orders", limit_order("SELL", "102", "5"), seller).status,
             201);
   Reply buy = client.request("POST", "/api/orders", limit_order("BUY", "101.50", "10"), buyer);
@@ -341,8 +339,8 @@ TEST(ApiLifecycle, SigtermDrainsAndRestartRestoresState) {
 
 TEST(ApiLifecycle, KillNineKeepsEveryDurableAcknowledgement) {
   hft::test::TempDir data;
-  auto server = std::make_unique<ServerProcess>(std::vector<std::string>{"--ack", "durable"},
-                                                data.path());
+  auto server =
+      std::make_unique<ServerProcess>(std::vector<std::string>{"--ack", "durable"}, data.path());
   constexpr int kClients = 4;
   std::vector<std::string> tokens;
   for (int i = 0; i < kClients; ++i) {
@@ -358,9 +356,8 @@ TEST(ApiLifecycle, KillNineKeepsEveryDurableAcknowledgement) {
       KeepAliveClient client(server->port(), 5s);
       for (int n = 0; !stop; ++n) {
         std::string side = n % 2 ? "BUY" : "SELL";
-        Reply reply = client.request("POST", "/api/orders",
-                                     limit_order(side, std::to_string(100 + n % 7), "3"),
-                                     tokens[i]);
+        Reply reply = client.request(
+            "POST", "/api/orders", limit_order(side, std::to_string(100 + n % 7), "3"), tokens[i]);
         if (reply.status != 201) return;
         acknowledged[i].push_back(json_raw(reply.body, "id").value_or("?"));
       }
@@ -380,7 +377,7 @@ TEST(ApiLifecycle, KillNineKeepsEveryDurableAcknowledgement) {
       Reply reply = reader.request("GET", "/api/orders/" + id, "", tokens[i]);
       ASSERT_EQ(reply.status, 200) << "acknowledged order " << id << " lost: " << reply.body;
     }
-    // Every id appears once in the user's list, and the list holds every acknowledged id.
+    // Every id appears once in the user's list, and the list contains every acknowledged id.
     Reply list = reader.request("GET", "/api/orders?limit=1000", "", tokens[i]);
     std::multiset<std::string> listed;
     for (std::size_t at = list.body.find("{\"id\":"); at != std::string::npos;

@@ -40,8 +40,8 @@ std::string KeepAliveClient::format_request(const std::string& method, const std
   std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   if (!token.empty()) out += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty() || method == "POST") {
-    out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    out +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   out += "\r\n" + body;
   return out;
@@ -91,9 +91,9 @@ Reply KeepAliveClient::read_reply() {
   int status = std::atoi(head.substr(9, 3).c_str());
   while (line_start != std::string::npos && line_start < head.size()) {
     std::size_t line_end = head.find("\r\n", line_start + 2);
-    std::string line = head.substr(line_start + 2, line_end == std::string::npos
-                                                       ? std::string::npos
-                                                       : line_end - line_start - 2);
+    std::string line =
+        head.substr(line_start + 2,
+                    line_end == std::string::npos ? std::string::npos : line_end - line_start - 2);
     auto colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);

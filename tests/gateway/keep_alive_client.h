@@ -2,7 +2,7 @@
 // tests that need keep-alive, pipelining, raw bytes or many requests per second.
 //
 // Not thread-safe: one client per thread. Every read has a timeout (SO_RCVTIMEO), so a server
-// that stops answering fails the test instead of hanging it.
+// that stops replying fails the test instead of hanging it.
 #pragma once
 
 #include <chrono>
@@ -14,7 +14,7 @@
 namespace hft::gateway::test {
 
 struct Reply {
-  int status = 0;  // 0 when the connection failed or timed out
+  int status = 0;                              // 0 when the connection failed or timed out
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
 };

@@ -1,12 +1,11 @@
 // Unit tests of the gateway's parsers, token signer and journal codec, without a server.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/engine.h"
 #include "gateway/gateway_fuzz.h"
@@ -49,22 +48,25 @@ TEST_P(OrderJsonTable, ParsesOrRejectsWithDetail) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, OrderJsonTable,
     ::testing::Values(
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":5,"price":1.25})",
-                  0, ""},
-        OrderCase{R"({"symbol":"AAPL","side":"sell","order_type":"market","quantity":"5"})", 0,
-                  ""},
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":5,"price":1.5e2})",
-                  0, ""},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":5,"price":1.25})", 0,
+            ""},
+        OrderCase{R"({"symbol":"AAPL","side":"sell","order_type":"market","quantity":"5"})", 0, ""},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":5,"price":1.5e2})", 0,
+            ""},
         OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":0,"price":1})",
                   422, R"(quantity: "0" must be positive)"},
         OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":2,"price":-1})",
                   422, R"(price: "-1" must be positive)"},
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":2,"price":1.001})",
-                  422, R"(price: "1.001" has more decimals than the tick size 0.01)"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":2,"price":1.001})",
+            422, R"(price: "1.001" has more decimals than the tick size 0.01)"},
         OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":2.5,"price":1})",
                   422, R"(quantity: "2.5" has more decimals than the lot size 1)"},
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":true,"price":1})",
-                  422, R"(quantity: "true" must be a number)"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":true,"price":1})", 422,
+            R"(quantity: "true" must be a number)"},
         OrderCase{R"({"symbol":7,"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})", 422,
                   R"(symbol: "7" must be a string)"},
         OrderCase{R"({"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})", 422,
@@ -77,15 +79,19 @@ INSTANTIATE_TEST_SUITE_P(
                   "quantity: missing"},
         OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"FOK","quantity":1})", 422,
                   "price: missing, required for FOK orders"},
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"IOC","quantity":1,"price":1,"post_only":true})",
-                  422, "post_only: only LIMIT orders can be post-only, not IOC"},
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1,"client_order_id":"01234567890123456789012345678901234567890123456789012345678901234"})",
-                  422,
-                  R"(client_order_id: "0123456789012345678901234567890123456789..." is longer than 64 bytes)"},
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":99999999999999999999,"price":1})",
-                  422, R"(quantity: "99999999999999999999" is too large)"},
-        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1} {})",
-                  400, "body: not valid JSON"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"IOC","quantity":1,"price":1,"post_only":true})",
+            422, "post_only: only LIMIT orders can be post-only, not IOC"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1,"client_order_id":"01234567890123456789012345678901234567890123456789012345678901234"})",
+            422,
+            R"(client_order_id: "0123456789012345678901234567890123456789..." is longer than 64 bytes)"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":99999999999999999999,"price":1})",
+            422, R"(quantity: "99999999999999999999" is too large)"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1} {})", 400,
+            "body: not valid JSON"},
         OrderCase{R"("AAPL")", 400, "body: must be a JSON object"}));
 
 TEST(OrderJson, BatchKeepsValidOrdersAndIndexesErrors) {
@@ -174,8 +180,7 @@ TEST(TokenSigner, VerifiesOnlyItsOwnUnexpiredTokens) {
   EXPECT_EQ(signer->verify(token, 1000, claims), TokenSigner::Outcome::kExpired);
   std::string other_user = token;
   other_user.replace(0, 2, "43");
-  EXPECT_EQ(signer->verify(other_user, 999, claims),
-            TokenSigner::Outcome::kBadSignature);
+  EXPECT_EQ(signer->verify(other_user, 999, claims), TokenSigner::Outcome::kBadSignature);
   EXPECT_EQ(signer->verify("42.1000", 999, claims), TokenSigner::Outcome::kMalformed);
 
   // The same key file gives the same verdicts after a restart; another key rejects the token.
@@ -236,8 +241,8 @@ TEST(JournalCodec, RoundTripsEveryCommandKind) {
     // Every shorter payload is rejected rather than read past its end.
     for (std::size_t cut = 0; cut < payload.size(); ++cut) {
       Command partial;
-      EXPECT_FALSE(decode_command(static_cast<std::uint16_t>(type),
-                                  std::span(payload.data(), cut), partial))
+      EXPECT_FALSE(
+          decode_command(static_cast<std::uint16_t>(type), std::span(payload.data(), cut), partial))
           << "cut at " << cut;
     }
   }

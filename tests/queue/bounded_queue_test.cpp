@@ -1,12 +1,12 @@
 #include "queue/bounded_queue.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace hft::queue {
 namespace {
@@ -23,7 +23,7 @@ TEST(BoundedQueue, PushBeyondCapacityReturnsFull) {
   EXPECT_EQ(queue.stats().rejected_full, 1u);
 }
 
-TEST(BoundedQueue, PopBatchKeepsOrderAndStopsAtMaxWeight) {
+TEST(BoundedQueue, PopBatchStopsAtMaxWeight) {
   BoundedQueue<int> queue(100);
   for (int i = 0; i < 10; ++i) ASSERT_EQ(queue.try_push(int{i}, 1), PushResult::kOk);
 

@@ -1,0 +1,84 @@
+// Connection: one blocking hiredis connection to the Redis server of a RedisUrl, authenticated and
+// with its database selected, plus the pipelining calls (append several commands, then read the
+// replies in order).
+//
+// Not thread-safe: one thread owns each Connection. Owns its redisContext and frees it on
+// destruction. I/O failures are returned as text that names the URL (password redacted); after
+// one, broken() is true and the caller connects again. Redis error replies are not failures of
+// the connection: they come back as replies of type REDIS_REPLY_ERROR.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+#include "redis/redis_url.h"
+
+namespace hft::redis {
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+
+// A reply owned by the caller; null when the connection failed.
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// The text of a string, status or error reply; empty for other types.
+[[nodiscard]] std::string_view reply_text(const redisReply& reply);
+
+class Connection;
+
+struct ConnectResult {
+  std::unique_ptr<Connection> connection;
+  std::string error;
+};
+
+class Connection {
+ public:
+  // Connects within `timeout`, sends AUTH when the URL has a password and SELECT when its
+  // database is not 0. `timeout` also becomes the read and write timeout of later commands.
+  [[nodiscard]] static ConnectResult connect(const RedisUrl& url,
+                                             std::chrono::milliseconds timeout);
+
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Sends one command and waits for its reply. Returns null on an I/O failure (see error()).
+  [[nodiscard]] Reply command(std::span<const std::string_view> args);
+  [[nodiscard]] Reply command(std::initializer_list<std::string_view> args);
+
+  // Buffers one command without sending it; read_reply() sends every buffered command and then
+  // reads their replies one by one, in order. False on an I/O failure.
+  [[nodiscard]] bool append(std::span<const std::string_view> args);
+  [[nodiscard]] Reply read_reply();
+
+  // Sets the socket read and write timeout; a blocking read (XREADGROUP BLOCK) needs one longer
+  // than its block time.
+  [[nodiscard]] bool set_timeout(std::chrono::milliseconds timeout);
+
+  [[nodiscard]] bool broken() const;
+  // What failed, with the URL; empty while the connection works.
+  [[nodiscard]] const std::string& error() const { return error_; }
+  [[nodiscard]] const RedisUrl& url() const { return url_; }
+
+ private:
+  Connection(RedisUrl url, redisContext* context);
+  void record_io_error();
+
+  RedisUrl url_;
+  redisContext* context_ = nullptr;
+  std::string error_;
+  // Argument pointers and lengths for hiredis, reused between commands.
+  std::vector<const char*> argv_;
+  std::vector<std::size_t> argv_lengths_;
+};
+
+}  // namespace hft::redis

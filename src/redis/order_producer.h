@@ -1,0 +1,160 @@
+// OrderProducer: the gateway's side of the Redis order queue. It appends orders with XADD to the
+// stream of their symbol's shard and reports, per order, when Redis has accepted it, so the
+// gateway acknowledges the order only then.
+//
+// Threads: publish(), stop() and stats() may be called from any thread. One dedicated thread owns
+// the Redis connection: it takes up to `max_pipeline_entries` queued orders, sends all their XADDs
+// in one write and reads the replies in order, so one round trip carries many orders. Outcome
+// callbacks run on that thread, exactly once per order that publish() queued. They must return
+// quickly, must not throw and must not call stop().
+//
+// Memory: at most `max_queued_entries` orders wait in the queue; publish() returns kQueueFull past
+// that and the gateway answers 503 with Retry-After. Nothing queued is dropped.
+//
+// Failures: a lost connection is retried with exponential backoff (each retry logged on the
+// spdlog logger "redis"); the orders wait meanwhile. An order still unconfirmed after
+// `entry_timeout` fails with kTimedOut. A Redis error reply (for example OOM when Redis is full)
+// fails that order at once with kRejected and the reply text.
+// NOTE: an order whose XADD was sent just before the connection broke may already be in the
+// stream. It is sent again after reconnecting, or fails with kTimedOut, so the stream can hold it
+// twice, or hold an order the gateway reported as failed; the consumer skips repeated ids.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/types.h"
+#include "redis/connection.h"
+#include "redis/order_stream.h"
+#include "redis/redis_url.h"
+
+namespace hft::redis {
+
+struct ProducerOptions {
+  RedisUrl url;
+  std::uint32_t shard_count = kDefaultShardCount;
+  std::size_t max_queued_entries = 1 << 16;
+  // XADDs per round trip.
+  std::size_t max_pipeline_entries = 512;
+  // Connect timeout, and the socket timeout for each round trip.
+  std::chrono::milliseconds io_timeout{5000};
+  // How long an order may wait for Redis before it fails with kTimedOut.
+  std::chrono::milliseconds entry_timeout{10000};
+  std::chrono::milliseconds reconnect_backoff_min{50};
+  std::chrono::milliseconds reconnect_backoff_max{2000};
+};
+
+// One order to append. `payload` is opaque to the queue.
+struct OrderEntry {
+  engine::OrderId order_id;
+  std::uint16_t type = 0;
+  std::string symbol;  // chooses the shard
+  std::string payload;
+};
+
+enum class PublishStatus : std::uint8_t {
+  kAccepted,  // Redis stored the entry; `stream_id` is its id
+  kRejected,  // Redis replied with an error; `error` has its text
+  kTimedOut,  // not confirmed within entry_timeout (Redis unreachable or too slow)
+};
+
+struct PublishOutcome {
+  engine::OrderId order_id;
+  PublishStatus status = PublishStatus::kAccepted;
+  std::uint32_t shard = 0;
+  std::string stream_id;
+  std::string error;
+};
+
+using PublishCallback = std::function<void(const PublishOutcome&)>;
+
+enum class EnqueueStatus : std::uint8_t {
+  kQueued,     // the callback will report the outcome
+  kQueueFull,  // max_queued_entries reached; the callback is not called
+  kStopped,    // stop() was called; the callback is not called
+};
+
+struct ProducerStats {
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t timed_out = 0;
+  std::uint64_t round_trips = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t queued = 0;  // waiting for the producer thread or for a reply
+  bool connected = false;
+};
+
+class OrderProducer {
+ public:
+  // Starts the producer thread, which connects on its own; a Redis that is down delays orders
+  // but does not fail construction. Run check_eviction_policy at start-up before this.
+  explicit OrderProducer(ProducerOptions options);
+  // Calls stop().
+  ~OrderProducer();
+  OrderProducer(const OrderProducer&) = delete;
+  OrderProducer& operator=(const OrderProducer&) = delete;
+
+  // Queues one order for XADD. `on_outcome` is called once on the producer thread, unless the
+  // return value is not kQueued.
+  [[nodiscard]] EnqueueStatus publish(OrderEntry entry, PublishCallback on_outcome);
+
+  // Stops taking orders, keeps sending the queued ones until each is accepted, rejected or past
+  // entry_timeout, then joins the producer thread. Safe to call more than once.
+  void stop();
+
+  [[nodiscard]] ProducerStats stats() const;
+  [[nodiscard]] const ProducerOptions& options() const { return options_; }
+
+ private:
+  struct Pending {
+    OrderEntry entry;
+    std::uint32_t shard = 0;
+    std::string order_id_text;
+    std::string type_text;
+    std::chrono::steady_clock::time_point deadline;
+    PublishCallback on_outcome;
+  };
+
+  void run();
+  // Sends the XADDs of `batch` in one round trip and completes the orders that got a reply.
+  // Orders without a reply (the connection broke) stay in `batch`.
+  void send_batch(std::deque<Pending>& batch);
+  [[nodiscard]] bool ensure_connected();
+  void fail_expired(std::deque<Pending>& batch);
+  void complete(Pending& pending, PublishOutcome outcome);
+  // Sleeps for the current backoff, then doubles it up to reconnect_backoff_max.
+  void back_off();
+
+  const ProducerOptions options_;
+  const std::vector<std::string> stream_keys_;  // one per shard
+
+  std::unique_ptr<Connection> connection_;  // producer thread only
+  std::chrono::milliseconds backoff_;       // producer thread only
+  std::string last_error_;                  // producer thread only
+  bool ever_connected_ = false;             // producer thread only
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> timed_out_{0};
+  std::atomic<std::uint64_t> round_trips_{0};
+  std::atomic<std::uint64_t> reconnects_{0};
+  std::atomic<std::uint64_t> in_flight_{0};
+  std::atomic<bool> connected_{false};
+  std::thread thread_;
+};
+
+}  // namespace hft::redis

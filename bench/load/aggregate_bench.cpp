@@ -1,6 +1,8 @@
 // Measures `hft aggregate` on many client lines: writes N result lines (each with a histogram of
 // 5,000 log-normal latencies) to a file, then times reading and aggregating that file in
 // process. Usage: aggregate_bench [CLIENTS] [OUTPUT_FILE]; defaults 10000 and a temp file.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -8,8 +10,6 @@
 #include <iostream>
 #include <random>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "report/aggregate.h"
 #include "report/client_result.h"
@@ -46,9 +46,9 @@ hft::report::ClientResult make_client(int id, std::mt19937_64& rng) {
 
 int main(int argc, char** argv) {
   int clients = argc > 1 ? std::atoi(argv[1]) : 10'000;
-  std::filesystem::path path = argc > 2 ? std::filesystem::path(argv[2])
-                                        : std::filesystem::temp_directory_path() /
-                                              "hft-aggregate-bench.txt";
+  std::filesystem::path path =
+      argc > 2 ? std::filesystem::path(argv[2])
+               : std::filesystem::temp_directory_path() / "hft-aggregate-bench.txt";
 
   // Lines are generated once and reused, so the file contains `clients` distinct ids.
   std::mt19937_64 rng(1);

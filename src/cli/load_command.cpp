@@ -16,9 +16,8 @@ void add_load_command(CLI::App& app, int& exit_code) {
       "result and one JSON: line");
   load::add_client_options(*command, *options);
   load::add_load_options(*command, *options);
-  command->callback([options, &exit_code] {
-    exit_code = load::run_load_client(*options, std::cout, std::cerr);
-  });
+  command->callback(
+      [options, &exit_code] { exit_code = load::run_load_client(*options, std::cout, std::cerr); });
 }
 
 }  // namespace hft::cli

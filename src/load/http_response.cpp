@@ -44,8 +44,7 @@ ResponseHead parse_response_head(std::string_view data) {
   // Status line: "HTTP/1.x NNN reason".
   std::size_t line_end = data.find("\r\n");
   std::string_view status_line = data.substr(0, line_end);
-  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." ||
-      status_line[8] != ' ') {
+  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ') {
     head.result = HeadParse::kInvalid;
     return head;
   }

@@ -13,15 +13,15 @@ namespace hft::load {
 enum class HeadParse {
   kIncomplete,  // the blank line that ends the head has not arrived yet
   kComplete,
-  kInvalid,      // not an HTTP/1.x status line, or a malformed Content-Length
-  kChunked,      // Transfer-Encoding: chunked, which this client does not read
-  kNoLength,     // neither Content-Length nor a status that has no body
+  kInvalid,   // not an HTTP/1.x status line, or a malformed Content-Length
+  kChunked,   // Transfer-Encoding: chunked, which this client does not read
+  kNoLength,  // neither Content-Length nor a status that has no body
 };
 
 struct ResponseHead {
   HeadParse result = HeadParse::kIncomplete;
   int status = 0;
-  std::size_t head_size = 0;     // bytes up to and including the blank line
+  std::size_t head_size = 0;  // bytes up to and including the blank line
   std::size_t content_length = 0;
   bool connection_close = false;
 };

@@ -1,15 +1,14 @@
 #include "load/load_client.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <charconv>
 #include <cmath>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <fmt/format.h>
 
 #include "common/exit_codes.h"
 #include "common/http_client.h"
@@ -50,8 +49,7 @@ std::string read_token(const std::string& body) {
   simdjson::ondemand::document document;
   std::string_view token;
   if (parser.iterate(padded).get(document) != simdjson::SUCCESS) return {};
-  if (document.find_field_unordered("access_token").get_string().get(token) !=
-      simdjson::SUCCESS) {
+  if (document.find_field_unordered("access_token").get_string().get(token) != simdjson::SUCCESS) {
     return {};
   }
   return std::string(token);
@@ -73,9 +71,8 @@ Registration register_user(const ApiEndpoint& api, const LoadOptions& options) {
   body.end_object();
 
   std::chrono::milliseconds timeout(options.timeout_ms);
-  HttpResponse response = http_request(api.host, api.port, "POST",
-                                       api.path_prefix + "/api/auth/register", body.str(), {},
-                                       timeout);
+  HttpResponse response = http_request(
+      api.host, api.port, "POST", api.path_prefix + "/api/auth/register", body.str(), {}, timeout);
   if (response.status == 409) {
     JsonWriter login;
     login.begin_object();
@@ -97,8 +94,7 @@ Registration register_user(const ApiEndpoint& api, const LoadOptions& options) {
   registration.access_token = read_token(response.body);
   if (registration.access_token.empty()) {
     ++registration.errors.protocol;
-    registration.error =
-        fmt::format("registration reply holds no access_token: {}", response.body);
+    registration.error = fmt::format("registration reply holds no access_token: {}", response.body);
   }
   return registration;
 }
@@ -109,13 +105,12 @@ std::string wait_for_start(const std::string& start_at, std::ostream& err) {
 
   double target_s = 0;
   std::from_chars(start_at.data(), start_at.data() + start_at.size(), target_s);
-  double now_s = std::chrono::duration<double>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+  double now_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   double delay_s = target_s - now_s;
   if (delay_s > kMaxStartDelayS) {
-    return fmt::format("invalid --start-at {}: it is {:.0f} s ahead, more than 24 hours",
-                       start_at, delay_s);
+    return fmt::format("invalid --start-at {}: it is {:.0f} s ahead, more than 24 hours", start_at,
+                       delay_s);
   }
   if (delay_s <= 0) {
     err << fmt::format("warning: --start-at {} was {:.3f} s ago; starting now\n", start_at,
@@ -209,14 +204,13 @@ report::ClientResult make_result(const LoadOptions& options, const RunStats& sta
   result.requests_sent = stats.requests_sent;
   result.cancels_sent = stats.cancels_sent;
   result.cancels_success = stats.cancels_success;
-  result.achieved_rate = stats.send_window_s > 0
-                             ? static_cast<double>(stats.orders_sent) / stats.send_window_s
-                             : 0.0;
+  result.achieved_rate =
+      stats.send_window_s > 0 ? static_cast<double>(stats.orders_sent) / stats.send_window_s : 0.0;
   // An open-loop run keeps its rate when it sent nearly every order that came due.
   result.orders_behind_schedule = stats.orders_behind_schedule;
-  result.rate_kept = !result.open_loop ||
-                     static_cast<double>(stats.orders_sent) >=
-                         kRateKeptShare * static_cast<double>(stats.orders_scheduled);
+  result.rate_kept =
+      !result.open_loop || static_cast<double>(stats.orders_sent) >=
+                               kRateKeptShare * static_cast<double>(stats.orders_scheduled);
   return result;
 }
 
@@ -226,9 +220,10 @@ std::string format_result_block(const report::ClientResult& result) {
     out += text;
     out += '\n';
   };
-  double success_share = result.orders_sent == 0 ? 0.0
-                                                 : 100.0 * static_cast<double>(result.orders_success) /
-                                                       static_cast<double>(result.orders_sent);
+  double success_share = result.orders_sent == 0
+                             ? 0.0
+                             : 100.0 * static_cast<double>(result.orders_success) /
+                                   static_cast<double>(result.orders_sent);
   std::string mode = result.open_loop
                          ? fmt::format("open loop at {:.1f} orders/s", result.target_rate)
                          : std::string("closed loop");
@@ -238,8 +233,7 @@ std::string format_result_block(const report::ClientResult& result) {
                    result.connections, result.batch, result.profile));
   line(fmt::format("Window:       {:.3f} s", result.duration_s));
   line(fmt::format("Orders:       {} sent, {} successful ({:.2f}%), {} requests",
-                   result.orders_sent, result.orders_success, success_share,
-                   result.requests_sent));
+                   result.orders_sent, result.orders_success, success_share, result.requests_sent));
   line(fmt::format("Throughput:   {:.1f} successful orders/s; {:.1f} orders/s sent",
                    result.throughput, result.achieved_rate));
   line(fmt::format("Latency ms:   {}", format_latency(result.latency)));
@@ -253,15 +247,17 @@ std::string format_result_block(const report::ClientResult& result) {
   }
 
   const auto& errors = result.errors;
-  line(fmt::format("Errors:       connect {}, timeout {}, http_4xx {}, http_5xx {}, rejected {}, "
-                   "io {}, protocol {}",
-                   errors.connect, errors.timeout, errors.http_4xx, errors.http_5xx,
-                   errors.rejected, errors.io, errors.protocol));
+  line(
+      fmt::format("Errors:       connect {}, timeout {}, http_4xx {}, http_5xx {}, rejected {}, "
+                  "io {}, protocol {}",
+                  errors.connect, errors.timeout, errors.http_4xx, errors.http_5xx, errors.rejected,
+                  errors.io, errors.protocol));
   if (!result.rate_kept) {
-    line(fmt::format("Warning:      the rate of {:.1f} orders/s was not kept: {:.1f} orders/s "
-                     "sent, {} due orders never sent; latency counts the wait from each due "
-                     "time",
-                     result.target_rate, result.achieved_rate, result.orders_behind_schedule));
+    line(
+        fmt::format("Warning:      the rate of {:.1f} orders/s was not kept: {:.1f} orders/s "
+                    "sent, {} due orders never sent; latency counts the wait from each due "
+                    "time",
+                    result.target_rate, result.achieved_rate, result.orders_behind_schedule));
   }
   return out;
 }

@@ -1,9 +1,9 @@
 #include "load/load_options.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace hft::load {
 namespace {

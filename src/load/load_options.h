@@ -5,11 +5,10 @@
 // instead of throwing.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace hft::load {
 

@@ -1,15 +1,14 @@
 #include "load/load_runner.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cmath>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
+#include <cmath>
 
 #include "load/http_response.h"
 
@@ -90,8 +89,8 @@ class LoadRunner::Impl {
         progress_timer_(io_) {
     std::string headers = fmt::format("Host: {}\r\nAuthorization: Bearer {}\r\n",
                                       settings_.host_header, settings_.access_token);
-    std::string order_path = settings_.path_prefix +
-                             (settings_.batch > 1 ? "/api/orders/batch" : "/api/orders");
+    std::string order_path =
+        settings_.path_prefix + (settings_.batch > 1 ? "/api/orders/batch" : "/api/orders");
     order_request_prefix_ = fmt::format(
         "POST {} HTTP/1.1\r\n{}Content-Type: application/json\r\nContent-Length: ", order_path,
         headers);
@@ -103,8 +102,8 @@ class LoadRunner::Impl {
       double duration_ns = static_cast<double>(settings_.duration.count());
       total_slots_ = static_cast<std::uint64_t>(std::ceil(duration_ns / slot_interval_ns_));
     }
-    sweep_interval_ = std::clamp<Clock::duration>(settings_.timeout / 10, std::chrono::milliseconds(1),
-                                                  kMaxSweepInterval);
+    sweep_interval_ = std::clamp<Clock::duration>(settings_.timeout / 10,
+                                                  std::chrono::milliseconds(1), kMaxSweepInterval);
   }
 
   RunStats run() {
@@ -306,17 +305,17 @@ class LoadRunner::Impl {
     ++in_flight_;
     connection.sent = Clock::now();
     std::uint64_t generation = connection.generation;
-    asio::async_write(connection.socket, asio::buffer(connection.request),
-                      [this, &connection, generation](boost::system::error_code error,
-                                                      std::size_t) {
-                        if (generation != connection.generation || finished_) return;
-                        if (error) {
-                          ++stats_.errors.io;
-                          abandon_request(connection);
-                          return;
-                        }
-                        read(connection);
-                      });
+    asio::async_write(
+        connection.socket, asio::buffer(connection.request),
+        [this, &connection, generation](boost::system::error_code error, std::size_t) {
+          if (generation != connection.generation || finished_) return;
+          if (error) {
+            ++stats_.errors.io;
+            abandon_request(connection);
+            return;
+          }
+          read(connection);
+        });
   }
 
   void read(Connection& connection) {
@@ -450,8 +449,7 @@ class LoadRunner::Impl {
 
   // Counts the per-order results of a batch reply: an entry with "error" or status REJECTED is
   // a rejected order; orders without an entry count as rejected too.
-  BatchOutcome read_batch_reply(std::string_view body, std::size_t capacity,
-                                std::uint64_t orders) {
+  BatchOutcome read_batch_reply(std::string_view body, std::size_t capacity, std::uint64_t orders) {
     BatchOutcome outcome;
     simdjson::padded_string_view view(body.data(), body.size(), capacity);
     simdjson::ondemand::document document;
@@ -510,7 +508,8 @@ class LoadRunner::Impl {
   void sweep_timeouts() {
     Clock::time_point now = Clock::now();
     for (auto& connection : connections_) {
-      if (connection->state == ConnectionState::kBusy && now - connection->sent > settings_.timeout) {
+      if (connection->state == ConnectionState::kBusy &&
+          now - connection->sent > settings_.timeout) {
         ++stats_.errors.timeout;
         abandon_request(*connection);
       } else if (connection->state == ConnectionState::kConnecting &&
@@ -566,10 +565,10 @@ class LoadRunner::Impl {
     double elapsed_s = std::chrono::duration<double>(now - t0_).count();
     double interval_s = std::chrono::duration<double>(now - last_progress_at_).count();
     if (last_progress_at_ == Clock::time_point{}) interval_s = elapsed_s;
-    double rate = interval_s > 0 ? static_cast<double>(stats_.orders_success -
-                                                       last_progress_success_) /
-                                       interval_s
-                                 : 0.0;
+    double rate =
+        interval_s > 0
+            ? static_cast<double>(stats_.orders_success - last_progress_success_) / interval_s
+            : 0.0;
     last_progress_at_ = now;
     last_progress_success_ = stats_.orders_success;
 
@@ -577,8 +576,8 @@ class LoadRunner::Impl {
     std::string line = fmt::format(
         "client {}: {:.1f}/{:.0f} s, sent {}, successful {}, {:.0f} successful orders/s now, "
         "errors {}",
-        settings_.client_id, elapsed_s, duration_s, stats_.orders_sent, stats_.orders_success,
-        rate, stats_.errors.total());
+        settings_.client_id, elapsed_s, duration_s, stats_.orders_sent, stats_.orders_success, rate,
+        stats_.errors.total());
     if (settings_.live_progress) {
       progress_ << "\r" << line << "\x1b[K";
     } else {

@@ -9,14 +9,13 @@
 // `RunStats::errors`, never thrown; `run()` throws only std::bad_alloc.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include "load/order_generator.h"
 #include "report/client_result.h"

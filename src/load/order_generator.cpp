@@ -1,8 +1,8 @@
 #include "load/order_generator.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace hft::load {
 namespace {
@@ -85,9 +85,10 @@ void OrderGenerator::append_batch(std::string& out, int count) {
 }
 
 void OrderGenerator::append_seed_order(std::string& out) {
-  out += sequence_ % 2 == 0
-             ? R"({"symbol":"AAPL","side":"BUY","order_type":"MARKET","quantity":100,"price":150.00})"
-             : R"({"symbol":"AAPL","side":"SELL","order_type":"MARKET","quantity":100,"price":150.00})";
+  out +=
+      sequence_ % 2 == 0
+          ? R"({"symbol":"AAPL","side":"BUY","order_type":"MARKET","quantity":100,"price":150.00})"
+          : R"({"symbol":"AAPL","side":"SELL","order_type":"MARKET","quantity":100,"price":150.00})";
 }
 
 void OrderGenerator::append_realistic_order(std::string& out) {

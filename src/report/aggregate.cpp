@@ -1,5 +1,7 @@
 #include "report/aggregate.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -8,8 +10,6 @@
 #include <iostream>
 #include <set>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "common/exit_codes.h"
 #include "common/json_writer.h"
@@ -127,8 +127,7 @@ void check_windows(const std::vector<Window>& windows, std::size_t periods, doub
   double median_s = durations_s[durations_s.size() / 2];
   double start_spread_s = static_cast<double>(last_start - first_start) / kNanosPerSecond;
   if (start_spread_s > std::max(kStartSpreadWarningMinS, kStartSpreadWarningShare * median_s)) {
-    double common_s =
-        std::max(0.0, static_cast<double>(first_end - last_start) / kNanosPerSecond);
+    double common_s = std::max(0.0, static_cast<double>(first_end - last_start) / kNanosPerSecond);
     warnings.push_back(fmt::format(
         "Client start times differ by {:.3f} s (median window {:.3f} s): the clients did not "
         "start together or their clocks are not synchronised; all clients ran together for "
@@ -149,8 +148,7 @@ void check_windows(const std::vector<Window>& windows, std::size_t periods, doub
 }
 
 // Missing and unexpected ids for `expect` clients: 0..N-1 when id 0 is present, else 1..N.
-void check_expected(const std::vector<ClientResult>& results, int expect,
-                    AggregateReport& report) {
+void check_expected(const std::vector<ClientResult>& results, int expect, AggregateReport& report) {
   std::set<std::int64_t> seen;
   std::vector<std::string> unexpected;
   for (const ClientResult& result : results) {
@@ -170,8 +168,8 @@ void check_expected(const std::vector<ClientResult>& results, int expect,
     if (id < first || id > last) unexpected.push_back(std::to_string(id));
   }
   if (!unexpected.empty()) {
-    report.warnings.push_back(fmt::format(
-        "Clients outside the expected ids {}..{}: {}.", first, last, join(unexpected, ", ")));
+    report.warnings.push_back(fmt::format("Clients outside the expected ids {}..{}: {}.", first,
+                                          last, join(unexpected, ", ")));
   }
 }
 
@@ -224,13 +222,13 @@ void merge_latency(const std::vector<ClientResult>& results, AggregateReport& re
         without_histogram, results.size()));
   }
   if (!undecodable.empty()) {
-    report.warnings.push_back(fmt::format("Latency histograms that could not be decoded: {}.",
-                                          join(undecodable, ", ")));
+    report.warnings.push_back(
+        fmt::format("Latency histograms that could not be decoded: {}.", join(undecodable, ", ")));
   }
   if (merged.clamped_count() > 0) {
-    report.warnings.push_back(fmt::format(
-        "{} latencies exceeded {} s and were counted at that value.", merged.clamped_count(),
-        merged.highest_trackable_value() / 1'000'000));
+    report.warnings.push_back(
+        fmt::format("{} latencies exceeded {} s and were counted at that value.",
+                    merged.clamped_count(), merged.highest_trackable_value() / 1'000'000));
   }
   report.percentiles_merged = merged.total_count() > 0;
   report.latency_samples = merged.total_count();
@@ -259,9 +257,9 @@ void merge_latency(const std::vector<ClientResult>& results, AggregateReport& re
 
 void check_thresholds(const AggregateOptions& options, AggregateReport& report) {
   if (options.min_throughput && report.throughput < *options.min_throughput) {
-    report.threshold_failures.push_back(fmt::format(
-        "Throughput {} orders/s is below --min-throughput {}.", thousands(report.throughput, 1),
-        thousands(*options.min_throughput, 1)));
+    report.threshold_failures.push_back(
+        fmt::format("Throughput {} orders/s is below --min-throughput {}.",
+                    thousands(report.throughput, 1), thousands(*options.min_throughput, 1)));
   }
   if (!options.max_p99_ms) return;
   if (!report.percentiles_merged) {
@@ -270,8 +268,9 @@ void check_thresholds(const AggregateOptions& options, AggregateReport& report) 
     return;
   }
   if (report.latency.p99 > *options.max_p99_ms) {
-    report.threshold_failures.push_back(fmt::format("p99 latency {:.3f} ms is above --max-p99-ms {}.",
-                                                    report.latency.p99, *options.max_p99_ms));
+    report.threshold_failures.push_back(
+        fmt::format("p99 latency {:.3f} ms is above --max-p99-ms {}.", report.latency.p99,
+                    *options.max_p99_ms));
   }
 }
 
@@ -313,10 +312,11 @@ void write_string_list(JsonWriter& json, std::string_view name,
 }
 
 std::string format_errors(const ErrorCounts& errors) {
-  return fmt::format("connect {}, timeout {}, http_4xx {}, http_5xx {}, rejected {}, io {}, "
-                     "protocol {}",
-                     errors.connect, errors.timeout, errors.http_4xx, errors.http_5xx,
-                     errors.rejected, errors.io, errors.protocol);
+  return fmt::format(
+      "connect {}, timeout {}, http_4xx {}, http_5xx {}, rejected {}, io {}, "
+      "protocol {}",
+      errors.connect, errors.timeout, errors.http_4xx, errors.http_5xx, errors.rejected, errors.io,
+      errors.protocol);
 }
 
 std::string format_latency(const LatencySummary& latency) {
@@ -391,8 +391,7 @@ void Aggregator::add_line(std::string_view line) {
 
 void Aggregator::add_result(ClientResult result) {
   if (!seen_ids_.insert(result.client_id).second) {
-    if (std::find(duplicates_.begin(), duplicates_.end(), result.client_id) ==
-        duplicates_.end()) {
+    if (std::find(duplicates_.begin(), duplicates_.end(), result.client_id) == duplicates_.end()) {
       duplicates_.push_back(result.client_id);
     }
     return;
@@ -425,8 +424,8 @@ AggregateReport Aggregator::finish(const AggregateOptions& options) const {
     }
   }
   report.success_rate = report.orders_sent == 0 ? 0.0
-                                                 : static_cast<double>(report.orders_success) /
-                                                       static_cast<double>(report.orders_sent);
+                                                : static_cast<double>(report.orders_success) /
+                                                      static_cast<double>(report.orders_sent);
 
   auto [covered_ns, periods] = union_of(windows);
   report.window_s = static_cast<double>(covered_ns) / kNanosPerSecond;
@@ -467,8 +466,8 @@ std::string render_text(const AggregateReport& report) {
   };
 
   line(fmt::format("=== Load test report: {} clients ===", report.clients));
-  line(fmt::format("{:<12} {:>12} {:>12} {:>14} {:>10} {:>10} {:>10}", "client", "sent",
-                   "success", "orders/s", "window s", "p99 ms", "errors"));
+  line(fmt::format("{:<12} {:>12} {:>12} {:>14} {:>10} {:>10} {:>10}", "client", "sent", "success",
+                   "orders/s", "window s", "p99 ms", "errors"));
   for (const ClientResult& client : report.per_client) {
     std::string p99 = client.legacy ? "n/a" : fmt::format("{:.3f}", client.latency.p99);
     line(fmt::format("{:<12} {:>12} {:>12} {:>14} {:>10.3f} {:>10} {:>10}", client.client_id,
@@ -492,9 +491,10 @@ std::string render_text(const AggregateReport& report) {
     line(fmt::format("Service latency ms (from the actual send):   {}",
                      format_latency(report.service_latency)));
   } else {
-    line(fmt::format("Latency ms: percentiles not available (no histograms); mean {:.3f}, "
-                     "max {:.3f}",
-                     report.latency.mean, report.latency.max));
+    line(
+        fmt::format("Latency ms: percentiles not available (no histograms); mean {:.3f}, "
+                    "max {:.3f}",
+                    report.latency.mean, report.latency.max));
   }
   line(fmt::format("Errors: {}", format_errors(report.errors)));
   if (!report.missing_clients.empty()) {

@@ -7,6 +7,7 @@
 // validated before any input is read, so a typo fails at once.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
@@ -14,8 +15,6 @@
 #include <string_view>
 #include <unordered_set>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "report/client_result.h"
 #include "report/histogram.h"
@@ -64,13 +63,13 @@ struct AggregateReport {
   std::size_t clients = 0;
   std::uint64_t orders_sent = 0;
   std::uint64_t orders_success = 0;
-  double success_rate = 0;               // orders_success / orders_sent, 0 when none was sent
-  double throughput = 0;                 // successful orders per second over `window_s`
+  double success_rate = 0;  // orders_success / orders_sent, 0 when none was sent
+  double throughput = 0;    // successful orders per second over `window_s`
   double sum_of_client_throughput = 0;
-  double window_s = 0;                   // union of the clients' active windows
-  std::size_t window_periods = 0;        // separate periods in that union
-  bool percentiles_merged = false;       // false when no client carried a histogram
-  std::uint64_t latency_samples = 0;     // requests in the merged histogram
+  double window_s = 0;                // union of the clients' active windows
+  std::size_t window_periods = 0;     // separate periods in that union
+  bool percentiles_merged = false;    // false when no client carried a histogram
+  std::uint64_t latency_samples = 0;  // requests in the merged histogram
   LatencySummary latency;
   LatencySummary service_latency;
   ErrorCounts errors;

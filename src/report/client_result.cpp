@@ -34,10 +34,17 @@ void write_latency(JsonWriter& json, std::string_view name, const LatencySummary
 std::optional<double> as_number(simdjson::dom::element element) {
   double number = 0;
   switch (element.type()) {
-    case simdjson::dom::element_type::INT64: number = double(int64_t(element)); break;
-    case simdjson::dom::element_type::UINT64: number = double(uint64_t(element)); break;
-    case simdjson::dom::element_type::DOUBLE: number = double(element); break;
-    default: return std::nullopt;
+    case simdjson::dom::element_type::INT64:
+      number = double(int64_t(element));
+      break;
+    case simdjson::dom::element_type::UINT64:
+      number = double(uint64_t(element));
+      break;
+    case simdjson::dom::element_type::DOUBLE:
+      number = double(element);
+      break;
+    default:
+      return std::nullopt;
   }
   if (!std::isfinite(number)) return std::nullopt;
   return number;
@@ -45,7 +52,8 @@ std::optional<double> as_number(simdjson::dom::element element) {
 
 std::optional<std::uint64_t> as_count(simdjson::dom::element element) {
   switch (element.type()) {
-    case simdjson::dom::element_type::UINT64: return uint64_t(element);
+    case simdjson::dom::element_type::UINT64:
+      return uint64_t(element);
     case simdjson::dom::element_type::INT64: {
       int64_t value = element;
       if (value < 0) return std::nullopt;
@@ -56,19 +64,22 @@ std::optional<std::uint64_t> as_count(simdjson::dom::element element) {
       if (!(value >= 0) || value > 1.8e19 || std::floor(value) != value) return std::nullopt;
       return static_cast<std::uint64_t>(value);
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<std::int64_t> as_int64(simdjson::dom::element element) {
   switch (element.type()) {
-    case simdjson::dom::element_type::INT64: return int64_t(element);
+    case simdjson::dom::element_type::INT64:
+      return int64_t(element);
     case simdjson::dom::element_type::UINT64: {
       uint64_t value = element;
       if (value > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
       return static_cast<std::int64_t>(value);
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -78,12 +89,18 @@ void read_latency(simdjson::dom::element element, LatencySummary& latency) {
   for (auto [key, value] : object) {
     auto number = as_number(value);
     if (!number) continue;
-    if (key == "p50") latency.p50 = *number;
-    else if (key == "p90") latency.p90 = *number;
-    else if (key == "p99") latency.p99 = *number;
-    else if (key == "p999") latency.p999 = *number;
-    else if (key == "max") latency.max = *number;
-    else if (key == "mean") latency.mean = *number;
+    if (key == "p50")
+      latency.p50 = *number;
+    else if (key == "p90")
+      latency.p90 = *number;
+    else if (key == "p99")
+      latency.p99 = *number;
+    else if (key == "p999")
+      latency.p999 = *number;
+    else if (key == "max")
+      latency.max = *number;
+    else if (key == "mean")
+      latency.mean = *number;
   }
 }
 
@@ -93,13 +110,20 @@ void read_errors(simdjson::dom::element element, ErrorCounts& errors) {
   for (auto [key, value] : object) {
     auto count = as_count(value);
     if (!count) continue;
-    if (key == "connect") errors.connect = *count;
-    else if (key == "timeout") errors.timeout = *count;
-    else if (key == "http_4xx") errors.http_4xx = *count;
-    else if (key == "http_5xx") errors.http_5xx = *count;
-    else if (key == "rejected") errors.rejected = *count;
-    else if (key == "io") errors.io = *count;
-    else if (key == "protocol") errors.protocol = *count;
+    if (key == "connect")
+      errors.connect = *count;
+    else if (key == "timeout")
+      errors.timeout = *count;
+    else if (key == "http_4xx")
+      errors.http_4xx = *count;
+    else if (key == "http_5xx")
+      errors.http_5xx = *count;
+    else if (key == "rejected")
+      errors.rejected = *count;
+    else if (key == "io")
+      errors.io = *count;
+    else if (key == "protocol")
+      errors.protocol = *count;
   }
 }
 

@@ -71,8 +71,8 @@ struct ClientResult {
   std::uint64_t requests_sent = 0;
   std::uint64_t cancels_sent = 0;
   std::uint64_t cancels_success = 0;
-  double achieved_rate = 0;            // orders sent per second of the window
-  bool rate_kept = true;               // open loop: the timetable was kept
+  double achieved_rate = 0;                  // orders sent per second of the window
+  bool rate_kept = true;                     // open loop: the timetable was kept
   std::uint64_t orders_behind_schedule = 0;  // open loop: due but never sent
 
   bool legacy = false;  // parsed from a line that has only the six original fields

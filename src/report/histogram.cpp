@@ -116,8 +116,8 @@ std::optional<std::vector<std::uint8_t>> inflate_all(const std::uint8_t* data, s
   z_stream stream{};
   if (inflateInit(&stream) != Z_OK) return std::nullopt;
 
-  std::vector<std::uint8_t> out(std::min<std::size_t>(max_output, std::max<std::size_t>(
-                                                                      size * 4, 1024)));
+  std::vector<std::uint8_t> out(
+      std::min<std::size_t>(max_output, std::max<std::size_t>(size * 4, 1024)));
   stream.next_in = const_cast<Bytef*>(data);
   stream.avail_in = static_cast<uInt>(size);
   int status = Z_OK;
@@ -142,22 +142,27 @@ std::optional<std::vector<std::uint8_t>> inflate_all(const std::uint8_t* data, s
 
 std::string_view to_string(HistogramDecodeError error) {
   switch (error) {
-    case HistogramDecodeError::kNone: return "no error";
-    case HistogramDecodeError::kInvalidBase64: return "invalid Base64";
-    case HistogramDecodeError::kTruncated: return "truncated encoding";
-    case HistogramDecodeError::kUnknownCookie: return "not an HdrHistogram V2 compressed encoding";
-    case HistogramDecodeError::kInflateFailed: return "zlib stream is corrupt";
+    case HistogramDecodeError::kNone:
+      return "no error";
+    case HistogramDecodeError::kInvalidBase64:
+      return "invalid Base64";
+    case HistogramDecodeError::kTruncated:
+      return "truncated encoding";
+    case HistogramDecodeError::kUnknownCookie:
+      return "not an HdrHistogram V2 compressed encoding";
+    case HistogramDecodeError::kInflateFailed:
+      return "zlib stream is corrupt";
     case HistogramDecodeError::kUnsupportedParameters:
       return "histogram layout differs (lowest value 1, 3 significant digits expected)";
-    case HistogramDecodeError::kCorruptCounts: return "counts are corrupt";
+    case HistogramDecodeError::kCorruptCounts:
+      return "counts are corrupt";
   }
   return "unknown error";
 }
 
 Histogram::Histogram(std::int64_t highest_trackable_value)
-    : highest_trackable_value_(std::clamp<std::int64_t>(highest_trackable_value,
-                                                        2 * kLowestDiscernibleValue,
-                                                        kMaxHighestTrackableValue)),
+    : highest_trackable_value_(std::clamp<std::int64_t>(
+          highest_trackable_value, 2 * kLowestDiscernibleValue, kMaxHighestTrackableValue)),
       counts_(counts_length_for(highest_trackable_value_), 0) {}
 
 std::size_t Histogram::index_for(std::int64_t value) const {

@@ -17,24 +17,28 @@ constexpr auto kStartTimeout = std::chrono::seconds(10);
 std::string nginx_config(const std::filesystem::path& dir, int port) {
   std::string root = dir.string();
   std::ostringstream config;
-  config << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-         << "error_log " << root << "/error.log;\npid " << root << "/nginx.pid;\n"
-         << "events { worker_connections 4096; }\n"
-         << "http {\n  access_log off;\n  keepalive_requests 100000000;\n"
-         << "  client_body_temp_path " << root << "/body;\n"
-         << "  proxy_temp_path " << root << "/proxy;\n"
-         << "  fastcgi_temp_path " << root << "/fastcgi;\n"
-         << "  uwsgi_temp_path " << root << "/uwsgi;\n"
-         << "  scgi_temp_path " << root << "/scgi;\n"
-         << "  server {\n    listen 127.0.0.1:" << port << ";\n"
-         << R"(    location = /health { return 200 '{"status":"healthy"}'; })" << "\n"
-         << R"(    location = /api/auth/register { return 201 '{"user_id":1,"access_token":"t","token_type":"bearer"}'; })"
-         << "\n"
-         << R"(    location = /api/orders { return 201 '{"id":1,"status":"QUEUED"}'; })" << "\n"
-         << R"(    location = /api/orders/batch { return 201 '{"accepted":2,"rejected":1,"results":[{"id":1,"status":"QUEUED"},{"index":1,"error":"invalid_order","detail":"quantity"},{"id":3,"status":"QUEUED"}]}'; })"
-         << "\n"
-         << R"(    location /api/orders/ { return 200 '{"id":1,"status":"CANCELLED"}'; })" << "\n"
-         << "  }\n}\n";
+  config
+      << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+      << "error_log " << root << "/error.log;\npid " << root << "/nginx.pid;\n"
+      << "events { worker_connections 4096; }\n"
+      << "http {\n  access_log off;\n  keepalive_requests 100000000;\n"
+      << "  client_body_temp_path " << root << "/body;\n"
+      << "  proxy_temp_path " << root << "/proxy;\n"
+      << "  fastcgi_temp_path " << root << "/fastcgi;\n"
+      << "  uwsgi_temp_path " << root << "/uwsgi;\n"
+      << "  scgi_temp_path " << root << "/scgi;\n"
+      << "  server {\n    listen 127.0.0.1:" << port << ";\n"
+      << R"(    location = /health { return 200 '{"status":"healthy"}'; })"
+      << "\n"
+      << R"(    location = /api/auth/register { return 201 '{"user_id":1,"access_token":"t","token_type":"bearer"}'; })"
+      << "\n"
+      << R"(    location = /api/orders { return 201 '{"id":1,"status":"QUEUED"}'; })"
+      << "\n"
+      << R"(    location = /api/orders/batch { return 201 '{"accepted":2,"rejected":1,"results":[{"id":1,"status":"QUEUED"},{"index":1,"error":"invalid_order","detail":"quantity"},{"id":3,"status":"QUEUED"}]}'; })"
+      << "\n"
+      << R"(    location /api/orders/ { return 200 '{"id":1,"status":"CANCELLED"}'; })"
+      << "\n"
+      << "  }\n}\n";
   return config.str();
 }
 
@@ -45,7 +49,12 @@ NginxServer::NginxServer() : port_(hft::test::free_tcp_port()) {
   std::ofstream(config) << nginx_config(dir_.path(), port_);
 
   hft::Subprocess::Options options;
-  options.args = {NGINX_BINARY, "-p", dir_.path().string(), "-c", config.string(), "-e",
+  options.args = {NGINX_BINARY,
+                  "-p",
+                  dir_.path().string(),
+                  "-c",
+                  config.string(),
+                  "-e",
                   (dir_.path() / "error.log").string()};
   options.stdout_mode = hft::Subprocess::Output::kFile;
   options.stdout_path = dir_.path() / "stdout.log";
@@ -87,9 +96,10 @@ void SilentServer::serve() {
   std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}};
   std::vector<std::string> pending(1);
   const std::string reply_body = R"({"user_id":1,"access_token":"t","token_type":"bearer"})";
-  const std::string reply = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-                            "Content-Length: " + std::to_string(reply_body.size()) +
-                            "\r\n\r\n" + reply_body;
+  const std::string reply =
+      "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(reply_body.size()) + "\r\n\r\n" + reply_body;
   while (!stop_) {
     if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
     if (fds[0].revents & POLLIN) {

@@ -53,9 +53,9 @@ TEST(LoadClient, ClosedLoopAgainstNginx) {
 TEST(LoadClient, BatchCountsOrdersIndividually) {
   test::NginxServer nginx;
 
-  test::LoadRun run = test::run_load({"--api-url", nginx.url(), "--duration", "1",
-                                      "--connections", "2", "--batch", "3"},
-                                     seconds(30));
+  test::LoadRun run = test::run_load(
+      {"--api-url", nginx.url(), "--duration", "1", "--connections", "2", "--batch", "3"},
+      seconds(30));
 
   ASSERT_TRUE(run.exit_code.has_value());
   ASSERT_TRUE(run.result.has_value()) << run.output << run.errors;
@@ -72,8 +72,8 @@ TEST(LoadClient, BatchCountsOrdersIndividually) {
 TEST(LoadClient, OpenLoopRateIsTotalOverConnections) {
   test::NginxServer nginx;
 
-  test::LoadRun run = test::run_load({"--api-url", nginx.url(), "--duration", "3", "--rate",
-                                      "1000", "--connections", "50", "--profile", "seed"},
+  test::LoadRun run = test::run_load({"--api-url", nginx.url(), "--duration", "3", "--rate", "1000",
+                                      "--connections", "50", "--profile", "seed"},
                                      seconds(30));
 
   ASSERT_TRUE(run.exit_code.has_value());
@@ -118,9 +118,9 @@ TEST(LoadClient, EveryRequestTimesOut) {
   test::SilentServer server;
 
   auto started_ns = unix_now_ns();
-  test::LoadRun run = test::run_load({"--api-url", server.url(), "--duration", "1",
-                                      "--connections", "2", "--timeout-ms", "200"},
-                                     seconds(30));
+  test::LoadRun run = test::run_load(
+      {"--api-url", server.url(), "--duration", "1", "--connections", "2", "--timeout-ms", "200"},
+      seconds(30));
 
   ASSERT_TRUE(run.exit_code.has_value());
   EXPECT_EQ(*run.exit_code, kExitOk) << run.errors;
@@ -158,9 +158,8 @@ TEST(LoadClient, StartAtWaitsForTheTime) {
   auto start_at_ns = unix_now_ns() + 1'500'000'000;
   std::string start_at = std::to_string(static_cast<double>(start_at_ns) / 1e9);
 
-  test::LoadRun run = test::run_load({"--api-url", nginx.url(), "--duration", "0.5",
-                                      "--start-at", start_at},
-                                     seconds(30));
+  test::LoadRun run = test::run_load(
+      {"--api-url", nginx.url(), "--duration", "0.5", "--start-at", start_at}, seconds(30));
 
   ASSERT_TRUE(run.result.has_value()) << run.output << run.errors;
   EXPECT_GE(run.result->start_unix_ns, start_at_ns - 1'000'000);
@@ -171,8 +170,7 @@ TEST(LoadClient, PastStartAtWarnsAndStarts) {
   test::NginxServer nginx;
 
   test::LoadRun run = test::run_load(
-      {"--api-url", nginx.url(), "--duration", "0.3", "--start-at", "1000000000.5"},
-      seconds(30));
+      {"--api-url", nginx.url(), "--duration", "0.3", "--start-at", "1000000000.5"}, seconds(30));
 
   ASSERT_TRUE(run.result.has_value()) << run.output << run.errors;
   EXPECT_NE(run.errors.find("warning: --start-at 1000000000.5 was"), std::string::npos)
@@ -205,9 +203,9 @@ TEST(LoadClient, RealisticProfileAgainstServer) {
   hft::test::ServerProcess server;
   std::string url = "http://127.0.0.1:" + std::to_string(server.port());
 
-  test::LoadRun run = test::run_load({"--api-url", url, "--duration", "2", "--connections", "4",
-                                      "--symbols", "3", "--seed", "9"},
-                                     seconds(60));
+  test::LoadRun run = test::run_load(
+      {"--api-url", url, "--duration", "2", "--connections", "4", "--symbols", "3", "--seed", "9"},
+      seconds(60));
 
   ASSERT_TRUE(run.exit_code.has_value());
   ASSERT_EQ(*run.exit_code, kExitOk) << run.errors;

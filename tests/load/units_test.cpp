@@ -88,8 +88,7 @@ TEST(ResponseHead, ParsesTableOfReplies) {
       {"HTTP/1.0 503 Busy\r\nCONTENT-LENGTH:  5 \r\n\r\nbusy!", HeadParse::kComplete, 503, 5,
        false},
       {"HTTP/1.1 204 No Content\r\n\r\n", HeadParse::kComplete, 204, 0, false},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", HeadParse::kChunked, 200, 0,
-       false},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", HeadParse::kChunked, 200, 0, false},
       {"HTTP/1.1 200 OK\r\nServer: x\r\n\r\n", HeadParse::kNoLength, 200, 0, false},
       {"HTTP/1.1 201 Created\r\nContent-Le", HeadParse::kIncomplete, 0, 0, false},
       {"SSH-2.0-OpenSSH\r\n", HeadParse::kInvalid, 0, 0, false},
@@ -114,10 +113,12 @@ TEST(OrderGenerator, SeedProfileAlternatesSides) {
   generator.append_order(first);
   generator.append_order(second);
 
-  EXPECT_EQ(first,
-            R"({"symbol":"AAPL","side":"BUY","order_type":"MARKET","quantity":100,"price":150.00})");
-  EXPECT_EQ(second,
-            R"({"symbol":"AAPL","side":"SELL","order_type":"MARKET","quantity":100,"price":150.00})");
+  EXPECT_EQ(
+      first,
+      R"({"symbol":"AAPL","side":"BUY","order_type":"MARKET","quantity":100,"price":150.00})");
+  EXPECT_EQ(
+      second,
+      R"({"symbol":"AAPL","side":"SELL","order_type":"MARKET","quantity":100,"price":150.00})");
   EXPECT_FALSE(generator.draw_cancel());
 }
 

@@ -89,9 +89,9 @@ TEST(AggregateCommand, MalformedThresholdFailsBeforeInput) {
 }
 
 TEST(AggregateCommand, ReadsFilesAndPrintsJson) {
-  Finished finished = run_with_open_stdin(
-      {"--json", "--min-throughput", "400", data_file("back_to_back.txt")},
-      std::chrono::seconds(10));
+  Finished finished =
+      run_with_open_stdin({"--json", "--min-throughput", "400", data_file("back_to_back.txt")},
+                          std::chrono::seconds(10));
 
   ASSERT_TRUE(finished.exit_code.has_value());
   EXPECT_EQ(*finished.exit_code, kExitOk) << finished.errors;
@@ -109,8 +109,7 @@ TEST(AggregateCommand, MissedThresholdExitsWithItsCode) {
 }
 
 TEST(AggregateCommand, UnreadableFileIsAFailure) {
-  Finished finished =
-      run_with_open_stdin({"/nonexistent/results.txt"}, std::chrono::seconds(10));
+  Finished finished = run_with_open_stdin({"/nonexistent/results.txt"}, std::chrono::seconds(10));
 
   ASSERT_TRUE(finished.exit_code.has_value());
   EXPECT_EQ(*finished.exit_code, kExitFailure);

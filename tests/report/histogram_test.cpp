@@ -92,12 +92,10 @@ TEST(Histogram, MergeEqualsRecordingEverything) {
   EXPECT_EQ(merged.total_count(), all.total_count());
   std::vector<std::tuple<std::int64_t, std::int64_t, std::uint64_t>> merged_buckets;
   std::vector<std::tuple<std::int64_t, std::int64_t, std::uint64_t>> all_buckets;
-  merged.for_each_bucket([&](auto low, auto high, auto count) {
-    merged_buckets.emplace_back(low, high, count);
-  });
-  all.for_each_bucket([&](auto low, auto high, auto count) {
-    all_buckets.emplace_back(low, high, count);
-  });
+  merged.for_each_bucket(
+      [&](auto low, auto high, auto count) { merged_buckets.emplace_back(low, high, count); });
+  all.for_each_bucket(
+      [&](auto low, auto high, auto count) { all_buckets.emplace_back(low, high, count); });
   EXPECT_EQ(merged_buckets, all_buckets);
   for (double percentile : {50.0, 90.0, 99.0, 99.9, 100.0}) {
     EXPECT_EQ(merged.value_at_percentile(percentile), all.value_at_percentile(percentile))

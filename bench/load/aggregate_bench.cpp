@@ -77,6 +77,6 @@ int main(int argc, char** argv) {
       "{:.1f} s: {}\n",
       clients, static_cast<double>(bytes) / 1e6, elapsed_s, exit_code, kTargetSeconds,
       elapsed_s < kTargetSeconds ? "met" : "MISSED");
-  std::cout << "aggregate: input kept in " << path.string() << "\n";
+  std::cout << "aggregate: input file " << path.string() << "\n";
   return exit_code == 0 ? 0 : 1;
 }

@@ -29,7 +29,7 @@ struct ServeOptions {
   std::int64_t idle_timeout_s = 60;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_batch_orders = 1000;
-  bool journal_fsync = true;
+  std::string journal_fsync = "auto";
   std::string log_level = "info";
 };
 
@@ -70,7 +70,11 @@ int run_serve(const ServeOptions& options) {
   config.idle_timeout = std::chrono::seconds(options.idle_timeout_s);
   config.max_body_bytes = options.max_body_bytes;
   config.max_batch_orders = options.max_batch_orders;
-  config.journal_fsync = options.journal_fsync;
+  // auto: sync when acknowledgements wait for it. A queued acknowledgement never waits for the
+  // disk, so there the journal relies on the page cache.
+  config.journal_fsync =
+      options.journal_fsync == "on" ||
+      (options.journal_fsync == "auto" && config.ack == gateway::AckMode::kDurable);
   return gateway::run_server(config);
 }
 
@@ -170,9 +174,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   command
       ->add_option("--journal-fsync", options->journal_fsync,
-                   "Run fdatasync after each journal group commit (false: a crash of the "
-                   "machine, not of the process, can lose acknowledged orders)")
+                   "fdatasync after each journal group commit: on, off, or auto (on with --ack "
+                   "durable, off with --ack queued). Without it a crash of the machine, not of "
+                   "the process, can lose journaled orders")
       ->envname("JOURNAL_FSYNC")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
   command
       ->add_option("--log-level", options->log_level,

@@ -123,10 +123,11 @@ int run_server(const ServerConfig& config) {
   }
   http.start();
   log->info(
-      "listening on {}:{}, data dir {}, ack {}, {} I/O threads, batch size {}, batch "
-      "timeout {} us, queue capacity {}",
-      config.host, http.port(), config.data_dir.string(), ack_name(config.ack), http.thread_count(),
-      config.batch_size, config.batch_timeout.count(), config.queue_capacity);
+      "listening on {}:{}, data dir {}, ack {}, journal fsync {}, {} I/O threads, batch size {}, "
+      "batch timeout {} us, queue capacity {}",
+      config.host, http.port(), config.data_dir.string(), ack_name(config.ack),
+      config.journal_fsync ? "on" : "off", http.thread_count(), config.batch_size,
+      config.batch_timeout.count(), config.queue_capacity);
 
   // Serve until a stop signal; report a journal failure once when it happens.
   int signal_number = 0;

@@ -43,6 +43,7 @@ EnqueueStatus OrderProducer::publish(OrderEntry entry, PublishCallback on_outcom
   pending.entry = std::move(entry);
   pending.on_outcome = std::move(on_outcome);
 
+  bool was_empty = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return EnqueueStatus::kStopped;
@@ -50,9 +51,11 @@ EnqueueStatus OrderProducer::publish(OrderEntry entry, PublishCallback on_outcom
       return EnqueueStatus::kQueueFull;
     }
     in_flight_.fetch_add(1, std::memory_order_relaxed);
+    was_empty = queue_.empty();
     queue_.push_back(std::move(pending));
   }
-  wake_.notify_one();
+  // The producer thread waits only on an empty queue, so only the first order needs the wake-up.
+  if (was_empty) wake_.notify_one();
   return EnqueueStatus::kQueued;
 }
 

@@ -200,13 +200,17 @@ std::string OrderConsumer::acknowledge(std::span<const StreamEntry> entries) {
 
   // The ids per shard. XTRIM keeps the highest one and everything after it.
   std::map<std::uint32_t, std::vector<std::string_view>> ids_by_shard;
-  for (const StreamEntry& entry : entries) ids_by_shard[entry.shard].push_back(entry.stream_id);
+  for (const StreamEntry& entry : entries) {
+    // An entry too malformed to have an id cannot be acknowledged, and Redis never sends one.
+    if (entry.stream_id.empty() || entry.shard >= stream_keys_.size()) continue;
+    ids_by_shard[entry.shard].push_back(entry.stream_id);
+  }
 
   // One round trip: every XACK (and XTRIM) is buffered, then the replies are read.
   std::vector<std::string> commands;
   std::size_t appended = 0;
   for (auto& [shard, ids] : ids_by_shard) {
-    std::vector<std::string_view> args = {"XACK", stream_keys_.at(shard), options_.group};
+    std::vector<std::string_view> args = {"XACK", stream_keys_[shard], options_.group};
     args.insert(args.end(), ids.begin(), ids.end());
     if (!connection_->append(args)) return connection_->error();
     commands.push_back("XACK " + stream_keys_[shard]);

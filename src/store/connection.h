@@ -2,8 +2,8 @@
 // store needs: run a statement, run one with parameters, and send rows with COPY FROM STDIN.
 //
 // Not thread-safe: one thread owns each Connection. Owns its PGconn and frees it on destruction.
-// Every failure is returned as text naming the URL (password redacted) and the statement; after
-// a lost connection broken() is true and the caller connects again.
+// Every failure is returned as text naming the URL (password redacted) and the statement. After
+// a lost connection broken() is true, and the caller connects again.
 #pragma once
 
 #include <chrono>

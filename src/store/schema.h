@@ -1,6 +1,6 @@
-// The PostgreSQL schema of the sink and its migrations. `schema_version` records each applied
-// migration; migrate() applies the missing ones in order, in one transaction, under an advisory
-// lock so that two servers starting together do not race. Running it again changes nothing.
+// The PostgreSQL schema of the sink and its migrations. The table `schema_version` records each
+// applied migration. migrate() applies the missing ones in order, in one transaction, under an
+// advisory lock, so two servers starting together do not race. Running it again changes nothing.
 //
 // Tables (see rows.h for the units):
 //   instruments     symbol -> tick_size, lot_size (NUMERIC)
@@ -28,7 +28,7 @@ namespace hft::store {
 inline constexpr int kSchemaVersion = 1;
 
 // Creates or upgrades the schema to kSchemaVersion. Fails, changing nothing, when the database
-// has a newer version than this build knows.
+// has a newer version than this build supports.
 [[nodiscard]] std::string migrate(Connection& connection);
 
 // The highest version in schema_version; 0 when the table does not exist. nullopt on failure.

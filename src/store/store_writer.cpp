@@ -367,7 +367,7 @@ bool StoreWriter::ensure_connected() {
     return false;
   }
 
-  // A COMMIT whose reply was lost may have succeeded; the progress row tells.
+  // A COMMIT whose reply was lost may have succeeded, and the progress row shows whether it did.
   if (sequence > last_written_sequence()) last_written_.store(sequence, std::memory_order_release);
   reconnects_.fetch_add(1, std::memory_order_relaxed);
   connected_.store(true, std::memory_order_relaxed);

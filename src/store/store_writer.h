@@ -1,10 +1,10 @@
 // StoreWriter: the PostgreSQL sink. It takes batches of rows from the engine's thread through a
 // bounded in-memory queue and writes them on its own thread, off the matching path.
 //
-// Each transaction COPYs the rows of one or more batches into temporary staging tables, upserts
-// them into the tables (INSERT ... SELECT ... ON CONFLICT DO UPDATE, because orders and positions
-// change state; trades and users are only inserted), and sets the sink's row in store_progress
-// to the last batch's journal sequence, all before one COMMIT. The database therefore always
+// Each transaction COPYs the rows of one or more batches into temporary staging tables and
+// upserts them into the tables with INSERT ... SELECT ... ON CONFLICT DO UPDATE, because orders
+// and positions change state (trades and users are only inserted). Before the same COMMIT it sets
+// the sink's row in store_progress to the last batch's journal sequence. The database therefore always
 // holds exactly the rows up to last_written_sequence(). The journal stays the source of truth:
 // after a crash the server replays its journal records after that sequence into a new writer.
 //

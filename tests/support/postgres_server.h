@@ -4,8 +4,8 @@
 // database both named "hft". The temp dir is removed with the object.
 //
 // PostgreSQL refuses to run as root. When the tests run as root, initdb and postgres run as the
-// `postgres` system user through setpriv, which execs in place, so the pid the fixture holds is
-// the postmaster's own; the temp dir is handed to that user.
+// `postgres` system user through setpriv, which execs in place, so the pid the fixture stores is
+// the postmaster's own. The temp dir is handed to that user.
 //
 // Not thread-safe; the test owns the object. Start failures throw std::runtime_error with the
 // server's log. The destructor stops the server by pid.

@@ -303,8 +303,12 @@ std::string Api::format_error_reply(int status, std::string_view error, std::str
 }
 
 void Api::append_order_json(std::string& out, const OrderRecord& record) const {
+  append_order_json(out, record, engine_config_.instrument_for(record.request.symbol));
+}
+
+void Api::append_order_json(std::string& out, const OrderRecord& record,
+                            const engine::Instrument& instrument) const {
   const OrderRequest& request = record.request;
-  engine::Instrument instrument = engine_config_.instrument_for(request.symbol);
   auto sink = std::back_inserter(out);
 
   fmt::format_to(sink, FMT_COMPILE("{{\"id\":{},\"client_order_id\":"), record.id.value);
@@ -730,16 +734,16 @@ bool Api::enqueue(Command&& command, std::size_t weight, const HttpRequest& requ
   auto result = queue_.try_push(std::move(command), weight, [&](Command& queued) {
     // Runs under the queue lock, so ids increase in queue (and journal) order.
     first_order_id = next_order_id_;
+    OrderRecord record;
+    record.user = queued.user;
     for (NewOrderCommand& order : queued.orders) {
       order.id = engine::OrderId{next_order_id_++};
-      OrderRecord record;
       record.id = order.id;
-      record.user = queued.user;
       record.request = order.request;
       record.created_unix_ns = order.created_unix_ns;
       (void)orders_.create(record);
-      users_.add_order(queued.user, order.id);
     }
+    users_.add_orders(queued.user, engine::OrderId{first_order_id}, queued.orders.size());
   });
   if (result == queue::PushResult::kOk) return true;
 
@@ -842,13 +846,18 @@ void Api::handle_batch(const HttpRequest& request, Connection& connection, Calle
   OrderRecord record;
   record.user = caller.user;
   record.created_unix_ns = now_ns;
+  engine::Instrument instrument;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (i > 0) body += ',';
     const BatchEntry& entry = entries[i];
     if (entry.ok) {
       record.id = engine::OrderId{next_id++};
       record.request = entry.order;
-      append_order_json(body, record);
+      // Batches usually repeat a few symbols, so look the instrument up only on a change.
+      if (!(instrument.symbol == entry.order.symbol)) {
+        instrument = engine_config_.instrument_for(entry.order.symbol);
+      }
+      append_order_json(body, record, instrument);
       continue;
     }
     fmt::format_to(std::back_inserter(body), "{{\"index\":{},\"error\":", i);

@@ -100,6 +100,9 @@ class Api {
                                                int retry_after_s = 0) const;
   [[nodiscard]] std::string token_reply_body(engine::UserId user) const;
   void append_order_json(std::string& out, const OrderRecord& record) const;
+  // The same with the order's instrument already looked up.
+  void append_order_json(std::string& out, const OrderRecord& record,
+                         const engine::Instrument& instrument) const;
 
   const ServerConfig& config_;
   const engine::EngineConfig& engine_config_;

@@ -1,5 +1,8 @@
 #include "gateway/order_store.h"
 
+#include <cstdlib>
+#include <new>
+
 namespace hft::gateway {
 
 std::string_view to_string(ApiOrderStatus status) {
@@ -62,7 +65,7 @@ OrderStore::OrderStore() : chunks_(std::make_unique<std::atomic<Chunk*>[]>(kMaxC
 }
 
 OrderStore::~OrderStore() {
-  for (std::size_t i = 0; i < kMaxChunks; ++i) delete chunks_[i].load();
+  for (std::size_t i = 0; i < kMaxChunks; ++i) std::free(chunks_[i].load());
 }
 
 OrderRecord* OrderStore::slot(std::uint64_t id, bool allocate) const {
@@ -74,7 +77,10 @@ OrderRecord* OrderStore::slot(std::uint64_t id, bool allocate) const {
     std::lock_guard lock(allocate_mutex_);
     chunk = chunks_[chunk_index].load(std::memory_order_acquire);
     if (chunk == nullptr) {
-      chunk = new Chunk();
+      // An all-zero OrderRecord is a default one (checked in the header), so fresh zero pages
+      // from calloc need no constructor pass over 64Ki records.
+      chunk = static_cast<Chunk*>(std::calloc(1, sizeof(Chunk)));
+      if (chunk == nullptr) throw std::bad_alloc();
       chunks_[chunk_index].store(chunk, std::memory_order_release);
     }
   }

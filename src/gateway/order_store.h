@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include "engine/types.h"
 #include "gateway/order_request.h"
@@ -52,6 +53,13 @@ struct OrderRecord {
   engine::RejectReason reject_reason = engine::RejectReason::kInvalidNumber;
   bool exists = false;
 };
+
+// OrderStore allocates chunks with calloc, so a record of zero bytes must be a default record.
+static_assert(std::is_trivially_copyable_v<OrderRecord> &&
+              std::is_trivially_destructible_v<OrderRecord>);
+static_assert(static_cast<int>(ApiOrderStatus::kQueued) == 0 &&
+              static_cast<int>(engine::Side::kBuy) == 0 &&
+              static_cast<int>(engine::OrderType::kLimit) == 0);
 
 class OrderStore {
  public:

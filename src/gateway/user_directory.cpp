@@ -74,6 +74,15 @@ void UserDirectory::add_order(engine::UserId user, engine::OrderId order) {
   account->order_ids.push_back(order);
 }
 
+void UserDirectory::add_orders(engine::UserId user, engine::OrderId first, std::size_t count) {
+  const Account* account = find(user);
+  if (account == nullptr) return;
+  std::lock_guard lock(account->orders_mutex);
+  for (std::size_t i = 0; i < count; ++i) {
+    account->order_ids.push_back(engine::OrderId{first.value + i});
+  }
+}
+
 std::size_t UserDirectory::size() const {
   std::shared_lock lock(mutex_);
   return ids_by_name_.size();

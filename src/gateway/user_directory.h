@@ -52,6 +52,8 @@ class UserDirectory {
   [[nodiscard]] const Account* find_by_name(std::string_view username) const;
 
   void add_order(engine::UserId user, engine::OrderId order);
+  // Adds `count` consecutive ids starting at `first` under one lock.
+  void add_orders(engine::UserId user, engine::OrderId first, std::size_t count);
   // Calls `visit(id)` for the user's order ids, newest first, until it returns false. Holds the
   // account's order list lock meanwhile, so `visit` must not add orders.
   template <typename Visit>

@@ -21,7 +21,7 @@ echo "== matching engine (bench/engine)"
   --benchmark_report_aggregates_only=true
 
 echo "== journal (bench/journal)"
-JOURNAL_BENCH_DIR="$(mktemp -d "$repo_root/build-journal-bench-XXXXXX")"
+JOURNAL_BENCH_DIR="$(mktemp -d "$build_dir/journal-bench-XXXXXX")"
 trap 'rm -rf "$JOURNAL_BENCH_DIR"' EXIT
 JOURNAL_BENCH_DIR="$JOURNAL_BENCH_DIR" "$build_dir/bench/journal/journal_bench"
 
@@ -30,6 +30,9 @@ bench/gateway/http_vs_nginx.sh "$hft"
 
 echo "== load client against wrk, aggregation (bench/load)"
 bench/load/run.sh "$build_dir"
+
+echo "== Redis Streams producer against redis-benchmark (bench/redis)"
+bench/redis/run.sh "$build_dir"
 
 echo "== main job: hft run, 20 clients"
 "$hft" run --clients 20 --duration "${DURATION_SEC:-30}" --port 0

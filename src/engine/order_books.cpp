@@ -109,8 +109,24 @@ void OrderBooks::move_to_tail(std::uint32_t node_index) {
   level.tail = node_index;
 }
 
+std::uint32_t* OrderBooks::window_entry(Book& book, Side side, Price price) {
+  std::vector<std::uint32_t>& window = side == Side::kBuy ? book.bid_window : book.ask_window;
+  const auto offset = static_cast<std::uint64_t>(price.ticks - book.window_base_ticks);
+  if (window.empty() || offset >= static_cast<std::uint64_t>(kLevelWindowTicks)) return nullptr;
+  return &window[offset];
+}
+
 std::uint32_t OrderBooks::find_or_add_level(std::uint32_t book_index, Side side, Price price) {
-  std::vector<LevelSlot>& slots = books_[book_index]->levels(side);
+  Book& book = *books_[book_index];
+  if (book.bid_window.empty()) {
+    book.window_base_ticks = std::max<std::int64_t>(0, price.ticks - kLevelWindowTicks / 2);
+    book.bid_window.assign(kLevelWindowTicks, kNil);
+    book.ask_window.assign(kLevelWindowTicks, kNil);
+  }
+  std::uint32_t* const entry = window_entry(book, side, price);
+  if (entry != nullptr && *entry != kNil) return *entry;
+
+  std::vector<LevelSlot>& slots = book.levels(side);
   const std::int64_t rank = level_rank(side, price);
 
   // Most orders arrive at or near the best price, which is at the back.
@@ -138,13 +154,17 @@ std::uint32_t OrderBooks::find_or_add_level(std::uint32_t book_index, Side side,
   level.book = book_index;
   level.side = side;
   slots.insert(position, LevelSlot{rank, level_index});
+  if (entry != nullptr) *entry = level_index;
   return level_index;
 }
 
 void OrderBooks::remove_level(std::uint32_t level_index) {
   const Level& level = levels_[level_index];
-  std::vector<LevelSlot>& slots = books_[level.book]->levels(level.side);
+  Book& book = *books_[level.book];
+  std::vector<LevelSlot>& slots = book.levels(level.side);
   const std::int64_t rank = level_rank(level.side, level.price);
+  std::uint32_t* const entry = window_entry(book, level.side, level.price);
+  if (entry != nullptr) *entry = kNil;
 
   if (!slots.empty() && slots.back().level == level_index) {
     slots.pop_back();

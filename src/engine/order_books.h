@@ -4,8 +4,10 @@
 // 32-bit indices and recycled through free lists, so nothing is allocated per order once the
 // pools have grown. Each level keeps its orders in time priority in a doubly linked list through
 // the nodes. Each side of a book keeps its levels in a vector sorted with the best price at the
-// back, so the best level is read, removed or extended in O(1). A new level is found by binary
-// search. Unlinking an order by node index is O(1) at any depth.
+// back, so the best level is read, removed or extended in O(1). Each side also maps prices in a
+// window of kLevelWindowTicks ticks, placed around the book's first price, straight to their level,
+// so an order at a price that has a level finds it in O(1). A price outside the window, or a new
+// level, is found by binary search. Unlinking an order by node index is O(1) at any depth.
 //
 // Not thread-safe: owned by the engine and used on its thread. Book addresses are stable (each
 // book is allocated once), so views of a book's symbol stay valid for the store's lifetime.
@@ -63,12 +65,22 @@ struct LevelSlot {
   std::uint32_t level = kNil;
 };
 
+// Width of the per-side price window that maps a price straight to its level (16 KiB per side).
+inline constexpr std::int64_t kLevelWindowTicks = 4096;
+
 struct Book {
   Instrument instrument;
   SymbolId id;
   std::vector<LevelSlot> bids;
   std::vector<LevelSlot> asks;
   std::optional<Price> last_trade;
+  // Level index by `price.ticks - window_base_ticks`, kNil where the side has no level. Both are
+  // empty, and the base is unset, until the book's first level is created.
+  // NOTE: the window never moves, so a book whose prices drift far from its first price falls back
+  // to binary search for every level.
+  std::int64_t window_base_ticks = 0;
+  std::vector<std::uint32_t> bid_window;
+  std::vector<std::uint32_t> ask_window;
 
   [[nodiscard]] std::vector<LevelSlot>& levels(Side side) {
     return side == Side::kBuy ? bids : asks;
@@ -115,6 +127,8 @@ class OrderBooks {
 
  private:
   std::uint32_t find_or_add_level(std::uint32_t book_index, Side side, Price price);
+  // The window entry of `price` on `side`, or nullptr when the price is outside the window.
+  static std::uint32_t* window_entry(Book& book, Side side, Price price);
   void remove_level(std::uint32_t level_index);
 
   std::vector<std::unique_ptr<Book>> books_;

@@ -190,5 +190,63 @@ TEST(ReferenceModel, RandomStreamMatchesSimpleModel) {
   EXPECT_GT(trades_compared, 5'000u);
 }
 
+// Prices cluster around the first order's price but also fall thousands of ticks away on both
+// sides, so levels inside and outside the engine's direct price window trade and empty together.
+TEST(ReferenceModel, FarApartPricesMatchSimpleModel) {
+  Engine engine;
+  ReferenceBook reference;
+  EventLog log;
+  std::mt19937_64 random(77);
+  std::vector<std::uint64_t> ids;
+  std::size_t trades_compared = 0;
+  const auto random_price = [&random]() -> std::int64_t {
+    constexpr std::int64_t kCentre = 10'000;
+    constexpr std::int64_t kOffsets[] = {0, -2'047, 2'046, -2'049, 2'048, -5'000, 9'000, -9'990};
+    const std::int64_t base = kCentre + kOffsets[random() % std::size(kOffsets)];
+    return base + static_cast<std::int64_t>(random() % 5) - 2;
+  };
+
+  ASSERT_TRUE(engine.submit(make_order(1'000'000, Side::kBuy, 10'000, 1), log).ok());
+  reference.submit(1'000'000, Side::kBuy, 10'000, 1, OrderType::kLimit);
+  for (std::uint64_t step = 1; step <= 20'000; ++step) {
+    log.clear();
+    std::vector<TradeKey> expected;
+    const auto action = random() % 10;
+    const std::int64_t price = random_price();
+    const auto lots = static_cast<std::int64_t>(1 + random() % 30);
+
+    if (action < 2 && !ids.empty()) {
+      const std::uint64_t id = ids[random() % ids.size()];
+      const bool expected_ok = reference.cancel(id);
+      ASSERT_EQ(engine.cancel(OrderId{id}, UserId{1000 + id}, log).ok(), expected_ok) << step;
+    } else if (action < 4 && !ids.empty()) {
+      const std::uint64_t id = ids[random() % ids.size()];
+      const bool expected_ok = reference.contains(id);
+      expected = reference.amend(id, price, lots);
+      ASSERT_EQ(engine.amend(OrderId{id}, UserId{1000 + id}, Price{price}, Quantity{lots}, log)
+                    .ok(),
+                expected_ok)
+          << step;
+    } else {
+      const Side side = random() % 2 ? Side::kBuy : Side::kSell;
+      const auto type = static_cast<OrderType>(random() % 8 < 6 ? 0 : random() % 4);
+      expected = reference.submit(step, side, price, lots, type);
+      const Status status = engine.submit(make_order(step, side, price, lots, 0, type), log);
+      ASSERT_TRUE(status.ok() || status.reason() == RejectReason::kFokNotFillable) << step;
+      ids.push_back(step);
+    }
+
+    ASSERT_EQ(trade_keys(log), expected) << "step " << step;
+    trades_compared += expected.size();
+    if (step % 97 == 0) {
+      const BookDepth actual = engine.depth(kSymbol, 1000);
+      const BookDepth wanted = reference.depth();
+      ASSERT_EQ(actual.bids, wanted.bids) << "step " << step;
+      ASSERT_EQ(actual.asks, wanted.asks) << "step " << step;
+    }
+  }
+  EXPECT_GT(trades_compared, 2'000u);
+}
+
 }  // namespace
 }  // namespace hft::engine

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/huge_page_allocator.h"
+
 namespace hft::engine {
 
 // `Hash` returns a 64-bit value whose low bits pick the home slot, so they must vary between keys.
@@ -90,7 +92,7 @@ class FlatIndexMap {
   }
 
   void rehash(std::size_t capacity) {
-    std::vector<Entry> old = std::move(entries_);
+    std::vector<Entry, HugePageAllocator<Entry>> old = std::move(entries_);
     entries_.assign(capacity, Entry{});
     mask_ = capacity - 1;
     for (const Entry& entry : old) {
@@ -98,7 +100,8 @@ class FlatIndexMap {
     }
   }
 
-  std::vector<Entry> entries_;
+  // On huge pages once large: lookups land at random slots across the whole table.
+  std::vector<Entry, HugePageAllocator<Entry>> entries_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
 };

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/decimal.h"
+#include "engine/huge_page_allocator.h"
 #include "engine/types.h"
 
 namespace hft::engine {
@@ -132,8 +133,8 @@ class OrderBooks {
   void remove_level(std::uint32_t level_index);
 
   std::vector<std::unique_ptr<Book>> books_;
-  std::vector<OrderNode> nodes_;
-  std::vector<OrderDetails> details_;
+  std::vector<OrderNode, HugePageAllocator<OrderNode>> nodes_;
+  std::vector<OrderDetails, HugePageAllocator<OrderDetails>> details_;
   std::vector<std::uint32_t> free_nodes_;
   std::vector<Level> levels_;
   std::vector<std::uint32_t> free_levels_;

@@ -70,6 +70,10 @@ class Engine::Impl {
   Status amend(OrderId id, UserId requester, Price new_price, Quantity new_remaining,
                EventSink& sink);
 
+  void prefetch(OrderId id) const {
+    const std::uint32_t node_index = index_.find(id);
+    if (node_index != kNil) __builtin_prefetch(&books_.node(node_index));
+  }
   BookDepth depth(std::string_view symbol, std::size_t max_levels) const;
   std::optional<OrderView> order(OrderId id) const;
   std::optional<Position> position(UserId user, std::string_view symbol) const;
@@ -602,6 +606,8 @@ Status Engine::amend(OrderId id, UserId requester, Price new_price, Quantity new
                      EventSink& sink) {
   return impl_->amend(id, requester, new_price, new_remaining, sink);
 }
+
+void Engine::prefetch(OrderId id) const { impl_->prefetch(id); }
 
 BookDepth Engine::depth(std::string_view symbol, std::size_t max_levels) const {
   return impl_->depth(symbol, max_levels);

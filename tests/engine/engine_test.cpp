@@ -646,5 +646,22 @@ TEST(Engine, SameInputGivesSameEvents) {
   EXPECT_EQ(first, second);
 }
 
+TEST(Engine, PrefetchChangesNothing) {
+  Engine engine;
+  EventLog log;
+  ASSERT_TRUE(engine.submit(make_order(1, Side::kBuy, 99, 5), log).ok());
+  log.clear();
+
+  engine.prefetch(OrderId{1});
+  engine.prefetch(OrderId{2});
+
+  EXPECT_TRUE(log.events().empty());
+  const std::optional<OrderView> order = engine.order(OrderId{1});
+  ASSERT_TRUE(order.has_value());
+  EXPECT_EQ(order->remaining, Quantity{5});
+  EXPECT_FALSE(engine.order(OrderId{2}).has_value());
+  EXPECT_EQ(engine.stats().resting_orders, 1u);
+}
+
 }  // namespace
 }  // namespace hft::engine

@@ -24,7 +24,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM ${DEBIAN_IMAGE} AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libstdc++6 libgcc-s1 zlib1g libfmt9 libspdlog1.10 libsimdjson14 libsodium23 \
+      libstdc++6 libgcc-s1 zlib1g libfmt9 libspdlog1.10 libsimdjson14 libsodium23 libpq5 \
       curl \
  && rm -rf /var/lib/apt/lists/*
 

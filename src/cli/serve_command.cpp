@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/exit_codes.h"
 #include "gateway/server.h"
+#include "store/postgres_url.h"
 
 namespace hft::cli {
 
@@ -51,9 +52,11 @@ int run_serve(const ServeOptions& options) {
     return kExitUsage;
   }
   if (!options.database_url.empty()) {
-    std::cerr << "hft serve: --db (DATABASE_URL) is not available in this build; unset it to "
-                 "run without the PostgreSQL sink\n";
-    return kExitUsage;
+    store::PostgresUrlResult url = store::parse_postgres_url(options.database_url);
+    if (!url.ok()) {
+      std::cerr << "hft serve: --db (DATABASE_URL): " << url.error << "\n";
+      return kExitUsage;
+    }
   }
 
   gateway::ServerConfig config;
@@ -70,6 +73,7 @@ int run_serve(const ServeOptions& options) {
   config.idle_timeout = std::chrono::seconds(options.idle_timeout_s);
   config.max_body_bytes = options.max_body_bytes;
   config.max_batch_orders = options.max_batch_orders;
+  config.database_url = options.database_url;
   // auto: sync when acknowledgements wait for it. A queued acknowledgement never waits for the
   // disk, so there the journal relies on the page cache.
   config.journal_fsync =
@@ -121,8 +125,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   command
       ->add_option("--db", options->database_url,
-                   "PostgreSQL URL for the trade sink; empty for none (the only choice in "
-                   "this build)")
+                   "PostgreSQL URL (postgresql://user:password@host:port/database) that receives "
+                   "users, orders, trades and positions; empty for none. The schema is created "
+                   "at start")
       ->envname("DATABASE_URL")
       ->capture_default_str();
   command

@@ -454,10 +454,13 @@ void Api::handle_health(const HttpRequest& request, Connection& connection) {
       .member("queue_capacity", static_cast<std::uint64_t>(queue_.capacity_weight()))
       .member("batch_worker_alive", alive)
       .member("journal_ok", journal_ok)
-      .member("ack_mode", config_.ack == AckMode::kDurable ? "durable" : "queued")
-      .key("uptime_s")
-      .value(uptime.count(), 3)
-      .end_object();
+      .member("ack_mode", config_.ack == AckMode::kDurable ? "durable" : "queued");
+  // The sink does not change the status: its rows wait in the journal while PostgreSQL is away.
+  if (const store::StoreWriter* store = worker_.store()) {
+    writer.member("db_connected", store->stats().connected)
+        .member("db_lag", store->lag(worker_.last_journal_sequence()));
+  }
+  writer.key("uptime_s").value(uptime.count(), 3).end_object();
   reply(connection, request, healthy ? 200 : 503, writer.str());
 }
 
@@ -544,6 +547,22 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
         static_cast<double>(journal.fsync_max_ns) * 1e-9);
   gauge("hft_journal_failed", "1 after a journal write or fsync failure.",
         worker_.journal_failed() ? 1 : 0);
+
+  if (const store::StoreWriter* store = worker_.store()) {
+    store::WriterStats db = store->stats();
+    gauge("hft_db_connected", "1 while the PostgreSQL sink has a working connection.",
+          db.connected ? 1 : 0);
+    gauge("hft_db_lag", "Journal records whose rows are not yet committed in PostgreSQL.",
+          store->lag(worker_.last_journal_sequence()));
+    gauge("hft_db_written_sequence", "Journal sequence up to which PostgreSQL has every row.",
+          db.last_written_sequence);
+    gauge("hft_db_queued_rows", "Rows waiting for the PostgreSQL writer.", db.queued_rows);
+    counter("hft_db_rows_written_total", "Rows committed to PostgreSQL.", db.rows_written);
+    counter("hft_db_transactions_total", "PostgreSQL transactions committed.", db.transactions);
+    counter("hft_db_failed_transactions_total", "PostgreSQL transactions that failed.",
+            db.failed_transactions);
+    counter("hft_db_reconnects_total", "Reconnections to PostgreSQL.", db.reconnects);
+  }
 
   ReplyOptions options(request.keep_alive);
   options.content_type = "text/plain; version=0.0.4";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "gateway/journal_codec.h"
+#include "gateway/store_feed.h"
 
 namespace hft::gateway {
 
@@ -17,9 +18,20 @@ std::int64_t steady_now_ns() {
 // How long pop_batch sleeps on an empty queue before the loop refreshes its heartbeat.
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
 
+// Rows per store batch during replay: large enough for few transactions, small enough that the
+// writer starts while replay goes on.
+constexpr std::size_t kReplayRowsPerStoreBatch = 20'000;
+
+std::int64_t unix_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-// Applies engine events to the order store and notes what the snapshots must refresh.
+// Applies engine events to the order store, notes what the snapshots must refresh and, when a
+// feed is set, what the PostgreSQL sink must write.
 class BatchWorker::Events final : public engine::EventSink {
  public:
   Events(OrderStore& orders, Metrics& metrics, std::unordered_set<std::string>& touched_symbols,
@@ -32,6 +44,7 @@ class BatchWorker::Events final : public engine::EventSink {
   void on_accepted(const engine::OrderAccepted& event) override {
     metrics_.orders_accepted.fetch_add(1, std::memory_order_relaxed);
     touch_symbol(event.symbol);
+    if (feed_ != nullptr) feed_->touch_symbol(event.symbol_id, event.symbol);
   }
 
   void on_rejected(const engine::OrderRejected& event) override {
@@ -39,17 +52,20 @@ class BatchWorker::Events final : public engine::EventSink {
     if (event.request != engine::RequestKind::kNew) return;
     orders_.mark_rejected(event.id, event.reason);
     metrics_.reject(event.reason);
+    if (feed_ != nullptr) feed_->touch_order(event.id);
   }
 
   void on_trade(const engine::Trade& event) override {
     metrics_.trades.fetch_add(1, std::memory_order_relaxed);
     touched_users_.insert(event.maker_user.value);
     touched_users_.insert(event.taker_user.value);
+    if (feed_ != nullptr) feed_->add_trade(event, taker_created_unix_ns_);
   }
 
   void on_update(const engine::OrderUpdate& event) override {
     orders_.apply_update(event.id, to_api_status(event.status), event.filled,
                          event.filled_notional);
+    if (feed_ != nullptr) feed_->touch_order(event.id);
   }
 
   void touch_symbol(std::string_view symbol) {
@@ -61,6 +77,11 @@ class BatchWorker::Events final : public engine::EventSink {
   void begin_batch() { last_symbol_ = {}; }
 
   engine::RejectReason last_reject_ = engine::RejectReason::kUnknownOrder;
+  // Where the rows of the current command go; null when they are not collected.
+  StoreFeed* feed_ = nullptr;
+  // The gateway's timestamp of the order being submitted. Trades take it as their time, so a
+  // replay writes the same value again.
+  std::int64_t taker_created_unix_ns_ = 0;
 
  private:
   OrderStore& orders_;
@@ -91,11 +112,21 @@ BatchWorker::~BatchWorker() {
   }
 }
 
+void BatchWorker::set_store(store::StoreWriter* writer) {
+  store_ = writer;
+  feed_ = writer != nullptr ? std::make_unique<StoreFeed>() : nullptr;
+  events_->feed_ = feed_.get();
+}
+
 ReplaySummary BatchWorker::replay(const std::filesystem::path& dir) {
   ReplaySummary summary;
   Command command;
   Completion ignored;
   std::uint64_t max_order_id = 0;
+  // Records up to this sequence have their rows in the store already.
+  const std::uint64_t store_written =
+      store_ != nullptr ? store_->last_written_sequence() : UINT64_MAX;
+  std::uint64_t unsent_sequence = 0;
 
   summary.journal = journal::replay_journal(dir, [&](const journal::Record& record) {
     if (!summary.error.empty()) return;
@@ -103,6 +134,12 @@ ReplaySummary BatchWorker::replay(const std::filesystem::path& dir) {
       summary.error = fmt::format("journal record {} (type {}, {} bytes) does not decode",
                                   record.sequence, record.type, record.payload.size());
       return;
+    }
+    const bool to_store = record.sequence > store_written;
+    events_->feed_ = to_store ? feed_.get() : nullptr;
+    if (to_store) {
+      ++summary.store_records;
+      unsent_sequence = record.sequence;
     }
 
     switch (command.kind) {
@@ -113,7 +150,7 @@ ReplaySummary BatchWorker::replay(const std::filesystem::path& dir) {
           return;
         }
         ++summary.users;
-        return;
+        break;
       case CommandKind::kNewOrders:
         for (const NewOrderCommand& order : command.orders) {
           max_order_id = std::max(max_order_id, order.id.value);
@@ -125,9 +162,16 @@ ReplaySummary BatchWorker::replay(const std::filesystem::path& dir) {
         break;
     }
     apply(command, true, ignored);
+    if (to_store && feed_->pending_rows() >= kReplayRowsPerStoreBatch) {
+      submit_rows(record.sequence);
+      unsent_sequence = 0;
+    }
   });
 
   if (summary.error.empty() && !summary.journal.ok()) summary.error = summary.journal.error;
+  if (summary.error.empty() && unsent_sequence > 0) submit_rows(unsent_sequence);
+  events_->feed_ = feed_.get();
+  last_journal_sequence_.store(summary.journal.last_sequence, std::memory_order_relaxed);
   summary.next_order_id = max_order_id + 1;
   publish_snapshots();
   std::lock_guard lock(stats_mutex_);
@@ -197,11 +241,13 @@ void BatchWorker::process_batch(std::vector<Command>& batch) {
   // Journal first: a command is applied only after its record is in the writer's buffer, and
   // the commit below covers every record of the batch.
   std::size_t order_count = 0;
+  std::uint64_t last_sequence = 0;
   for (const Command& command : batch) {
     RecordType type = encode_command(command, payload_);
-    journal_->append(static_cast<std::uint16_t>(type), payload_);
+    last_sequence = journal_->append(static_cast<std::uint16_t>(type), payload_);
     order_count += command.orders.size();
   }
+  last_journal_sequence_.store(last_sequence, std::memory_order_relaxed);
 
   // Apply to the engine, collecting the replies that wait for durability.
   std::vector<Completion> completions;
@@ -228,6 +274,7 @@ void BatchWorker::process_batch(std::vector<Command>& batch) {
     std::lock_guard lock(stats_mutex_);
     engine_stats_ = engine_.stats();
   }
+  if (store_ != nullptr) submit_rows(last_sequence);
 
   // Release the waiting replies once the fsync covering the batch has completed.
   std::int64_t oldest_enqueued_ns = batch.front().enqueued_steady_ns;
@@ -244,7 +291,10 @@ void BatchWorker::process_batch(std::vector<Command>& batch) {
 void BatchWorker::apply(const Command& command, bool replaying, Completion& completion) {
   switch (command.kind) {
     case CommandKind::kRegisterUser:
-      // The I/O thread added the account when it queued the command.
+      // The I/O thread added the account when it queued the command (replay restored it).
+      // NOTE: the journal has no registration time, so a user row re-sent by a replay gets the
+      // replay's time.
+      if (events_->feed_ != nullptr) events_->feed_->add_user(command, unix_now_ns());
       return;
 
     case CommandKind::kCancel: {
@@ -279,6 +329,7 @@ void BatchWorker::apply(const Command& command, bool replaying, Completion& comp
     request.quantity = order.request.quantity;
     request.post_only = order.request.post_only;
     request.timestamp_ns = order.created_unix_ns;
+    events_->taker_created_unix_ns_ = order.created_unix_ns;
     (void)engine_.submit(request, *events_);
   }
 }
@@ -300,6 +351,20 @@ void BatchWorker::publish_snapshots() {
     market_.publish_positions(engine::UserId{user}, std::move(snapshot));
   }
   touched_users_.clear();
+}
+
+}  // namespace hft::gateway
+
+namespace hft::gateway {
+
+void BatchWorker::submit_rows(std::uint64_t journal_sequence) {
+  // submit() waits while the writer's queue is full: the journal keeps every record, but a batch
+  // skipped here would leave a gap that the progress row jumps over.
+  // NOTE: so an outage longer than the writer's queue holds stalls matching and, through the
+  // full command queue, makes the API answer 503 until PostgreSQL is back.
+  // The other outcomes lose nothing: kAlreadyWritten means the store has the rows, kClosed comes
+  // only after shutdown, and sequences only grow (replay ends before the first live batch).
+  (void)store_->submit(feed_->take(journal_sequence, orders_, engine_));
 }
 
 }  // namespace hft::gateway

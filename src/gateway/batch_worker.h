@@ -6,10 +6,15 @@
 // The same apply path rebuilds the state from the journal at start (replay()), so a restart
 // reaches the state that the acknowledged commands produced.
 //
+// With a PostgreSQL sink (set_store()), each batch's rows go to the StoreWriter tagged with the
+// journal sequence of the batch's last record; the writer's thread does the database work. Replay
+// sends the rows of the records after the store's last written sequence, so rows lost to an
+// outage or a crash arrive after a restart. Without a sink, no rows are collected.
+//
 // Thread-safety: replay() runs before start(); after start() only the worker thread touches the
 // engine and the journal writer. stop() and the accessors may be called from any thread.
-// Ownership: owns the engine, the journal writer and its thread; the queue, stores, view and
-// metrics are borrowed and must outlive the worker.
+// Ownership: owns the engine, the journal writer and its thread; the queue, stores, view,
+// metrics and StoreWriter are borrowed and must outlive the worker.
 #pragma once
 
 #include <atomic>
@@ -30,6 +35,7 @@
 #include "gateway/user_directory.h"
 #include "journal/journal.h"
 #include "queue/bounded_queue.h"
+#include "store/store_writer.h"
 
 namespace hft::gateway {
 
@@ -47,8 +53,12 @@ struct ReplaySummary {
   std::uint64_t orders = 0;
   std::uint64_t cancels = 0;
   std::uint64_t next_order_id = 1;
+  // Records whose rows were sent to the store: those after its last written sequence.
+  std::uint64_t store_records = 0;
   std::string error;
 };
+
+class StoreFeed;
 
 class BatchWorker {
  public:
@@ -58,7 +68,11 @@ class BatchWorker {
   BatchWorker(const BatchWorker&) = delete;
   BatchWorker& operator=(const BatchWorker&) = delete;
 
-  // Replays the journal in `dir` into the engine and the stores.
+  // Sends every later batch's rows to `writer`. Call before replay(); null means no sink.
+  void set_store(store::StoreWriter* writer);
+
+  // Replays the journal in `dir` into the engine and the stores, and sends the rows of records
+  // after the store's last written sequence to the store.
   [[nodiscard]] ReplaySummary replay(const std::filesystem::path& dir);
 
   // Opens the journal for appending and starts the thread. Returns an error text on failure.
@@ -76,6 +90,12 @@ class BatchWorker {
   [[nodiscard]] journal::JournalStats journal_stats() const;
   [[nodiscard]] engine::EngineStats engine_stats() const;
   [[nodiscard]] const engine::EngineConfig& engine_config() const { return config_; }
+  // The sink set by set_store(), or null.
+  [[nodiscard]] const store::StoreWriter* store() const { return store_; }
+  // The sequence of the last journal record appended (or replayed).
+  [[nodiscard]] std::uint64_t last_journal_sequence() const {
+    return last_journal_sequence_.load(std::memory_order_relaxed);
+  }
 
  private:
   class Events;
@@ -85,6 +105,8 @@ class BatchWorker {
   // Applies one command to the engine and the stores; returns the completion data for a cancel.
   void apply(const Command& command, bool replaying, Completion& completion);
   void publish_snapshots();
+  // Hands the rows collected since the last call to the store, tagged with `journal_sequence`.
+  void submit_rows(std::uint64_t journal_sequence);
 
   const engine::EngineConfig config_;
   BatchWorkerOptions options_;
@@ -98,6 +120,8 @@ class BatchWorker {
   std::unique_ptr<Events> events_;
   std::unique_ptr<journal::JournalWriter> journal_;
   CompletionSink completions_;
+  store::StoreWriter* store_ = nullptr;
+  std::unique_ptr<StoreFeed> feed_;  // set with store_
 
   // Worker thread only.
   std::unordered_set<std::string> touched_symbols_;
@@ -108,6 +132,7 @@ class BatchWorker {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};
   std::atomic<std::int64_t> heartbeat_ns_{0};
+  std::atomic<std::uint64_t> last_journal_sequence_{0};
   mutable std::mutex stats_mutex_;
   engine::EngineStats engine_stats_;
   std::thread thread_;

@@ -14,14 +14,18 @@
 #include "gateway/api.h"
 #include "gateway/batch_worker.h"
 #include "gateway/http_server.h"
+#include "store/store_writer.h"
 
 namespace hft::gateway {
 
 namespace {
 
-constexpr const char* kLoggerNames[] = {"server", "http", "worker", "journal", "auth"};
+constexpr const char* kLoggerNames[] = {"server", "http", "worker", "journal", "auth", "store"};
 // How long connections get to receive their last replies at shutdown.
 constexpr auto kShutdownGrace = std::chrono::milliseconds(2000);
+// How long the PostgreSQL sink gets to write its queue at shutdown; the journal keeps the rest,
+// and the next start sends it.
+constexpr auto kStoreCloseTimeout = std::chrono::milliseconds(10'000);
 
 std::shared_ptr<spdlog::logger> get_logger(const char* name) {
   auto logger = spdlog::get(name);
@@ -29,6 +33,22 @@ std::shared_ptr<spdlog::logger> get_logger(const char* name) {
 }
 
 std::string_view ack_name(AckMode mode) { return mode == AckMode::kDurable ? "durable" : "queued"; }
+
+// Opens the PostgreSQL sink: connects, creates or migrates the schema and reads its progress.
+// Null when `url_text` is empty; `error` is set when the sink is configured but cannot open.
+std::unique_ptr<store::StoreWriter> open_store(const std::string& url_text, std::string& error) {
+  if (url_text.empty()) return nullptr;
+  store::PostgresUrlResult url = store::parse_postgres_url(url_text);
+  if (!url.ok()) {
+    error = url.error;
+    return nullptr;
+  }
+  store::WriterOptions options;
+  options.url = *url.url;
+  store::WriterOpenResult opened = store::StoreWriter::open(std::move(options));
+  if (!opened.writer) error = std::move(opened.error);
+  return std::move(opened.writer);
+}
 
 }  // namespace
 
@@ -83,6 +103,14 @@ int run_server(const ServerConfig& config) {
   BatchWorker worker(engine_config, BatchWorkerOptions{config.batch_size, config.batch_timeout},
                      queue, orders, users, market, metrics);
 
+  std::string store_error;
+  std::unique_ptr<store::StoreWriter> store = open_store(config.database_url, store_error);
+  if (!store_error.empty()) {
+    get_logger("store")->error("PostgreSQL sink (--db) unavailable, not starting: {}", store_error);
+    return kExitFailure;
+  }
+  worker.set_store(store.get());
+
   // Rebuild users, orders, books and positions from the journal.
   auto replay_start = std::chrono::steady_clock::now();
   ReplaySummary replay = worker.replay(config.data_dir);
@@ -102,6 +130,22 @@ int run_server(const ServerConfig& config) {
       "{} users, {} orders, {} cancels",
       replay_s, replay.journal.records, replay.journal.segments, replay.journal.last_sequence,
       replay.users, replay.orders, replay.cancels);
+  if (store) {
+    // A store ahead of the journal holds another journal's rows: new rows would be skipped as
+    // already written, or mixed with the old ones.
+    std::uint64_t written = store->last_written_sequence();
+    if (written > replay.journal.last_sequence) {
+      get_logger("store")->error(
+          "the database has rows up to journal sequence {}, but the journal in {} ends at {}; "
+          "not starting. Use the data dir that wrote this database, or another database",
+          written, config.data_dir.string(), replay.journal.last_sequence);
+      return kExitFailure;
+    }
+    get_logger("store")->info(
+        "sending the rows of {} journal records after sequence {} to "
+        "PostgreSQL",
+        replay.store_records, written);
+  }
 
   Api api(config, worker.engine_config(), *signer, queue, orders, users, market, metrics, worker);
   api.set_next_order_id(replay.next_order_id);
@@ -156,6 +200,7 @@ int run_server(const ServerConfig& config) {
   std::string journal_error = worker.stop();
   http.shutdown(kShutdownGrace);
   api.stop_password_pool();
+  if (store) (void)store->close(kStoreCloseTimeout);
 
   journal::JournalStats stats = worker.journal_stats();
   double stop_s =

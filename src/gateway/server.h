@@ -9,7 +9,8 @@
 
 namespace hft::gateway {
 
-// Creates the loggers `server`, `http`, `worker`, `journal` and `auth` on stderr at `level`
+// Creates the loggers `server`, `http`, `worker`, `journal`, `auth` and `store` on stderr at
+// `level`
 // ("trace", "debug", "info", "warn", "error", "critical", "off"). Returns false for an unknown
 // level.
 [[nodiscard]] bool configure_logging(const std::string& level);

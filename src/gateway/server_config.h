@@ -31,6 +31,8 @@ struct ServerConfig {
   std::size_t max_json_depth = 16;
   std::size_t password_threads = 2;
   bool journal_fsync = true;
+  // PostgreSQL URL of the sink (`postgresql://user:password@host:port/database`); empty for none.
+  std::string database_url;
 };
 
 }  // namespace hft::gateway

@@ -86,6 +86,16 @@ class Engine::Impl {
 
  private:
   Result<std::uint32_t> find_or_add_book(std::string_view symbol);
+  // The book of `symbol` when it is the symbol looked up last, else kNil. It is inline and
+  // compares bytes in a loop, because nearly every order repeats the previous order's symbol.
+  std::uint32_t cached_book(std::string_view symbol) const {
+    const std::string_view cached = cached_symbol_.view();
+    if (cached_book_ == kNil || symbol.size() != cached.size()) return kNil;
+    for (std::size_t i = 0; i < cached.size(); ++i) {
+      if (symbol[i] != cached[i]) return kNil;
+    }
+    return cached_book_;
+  }
   std::uint32_t find_book(std::string_view symbol) const;
 
   Status reject(OrderId id, UserId user, RequestKind request, RejectReason reason,
@@ -118,7 +128,7 @@ class Engine::Impl {
 // --- Symbols -----------------------------------------------------------------------------------
 
 Result<std::uint32_t> Engine::Impl::find_or_add_book(std::string_view symbol) {
-  if (cached_book_ != kNil && cached_symbol_.view() == symbol) return cached_book_;
+  if (cached_book(symbol) != kNil) return cached_book_;
 
   std::uint32_t index = find_book(symbol);
   if (index == kNil) {
@@ -339,9 +349,13 @@ Status Engine::Impl::submit(const NewOrder& order, EventSink& sink) {
     return rejected(RejectReason::kNotionalOverflow);
   }
 
-  const Result<std::uint32_t> book_index = find_or_add_book(order.symbol);
-  if (!book_index.ok()) return rejected(book_index.reason());
-  const Book& book = books_.book(book_index.value());
+  std::uint32_t book_index = cached_book(order.symbol);
+  if (book_index == kNil) {
+    const Result<std::uint32_t> found = find_or_add_book(order.symbol);
+    if (!found.ok()) return rejected(found.reason());
+    book_index = found.value();
+  }
+  const Book& book = books_.book(book_index);
 
   Taker taker;
   taker.id = order.id;
@@ -366,7 +380,7 @@ Status Engine::Impl::submit(const NewOrder& order, EventSink& sink) {
                                  order.side, order.type, priced ? order.price : Price{0},
                                  order.quantity});
 
-  match(book_index.value(), taker, sink);
+  match(book_index, taker, sink);
 
   // The unfilled part rests (a limit order) or is cancelled (everything else).
   OrderUpdate update{order.id, order.user, OrderStatus::kFilled, taker.filled, Quantity{0},
@@ -378,7 +392,7 @@ Status Engine::Impl::submit(const NewOrder& order, EventSink& sink) {
       sink.on_cancelled(OrderCancelled{order.id, order.user, taker.remaining, reason});
       update.status = OrderStatus::kCancelled;
     } else {
-      rest(book_index.value(), taker,
+      rest(book_index, taker,
            OrderDetails{order.timestamp_ns, order.self_trade_prevention, order.post_only});
       update.status = status_of_open_order(taker.filled);
       update.remaining = taker.remaining;

@@ -44,7 +44,8 @@ std::uint32_t OrderBooks::allocate_node() {
 }
 
 void OrderBooks::free_node(std::uint32_t index) {
-  nodes_[index] = OrderNode{};
+  // `unlink` already reset the links, and the next owner sets every other field before use.
+  if (nodes_[index].level != kNil) internal_error("free of an order that is still in a level");
   free_nodes_.push_back(index);
 }
 

@@ -115,6 +115,8 @@ class OrderBooks {
   // Takes a node from the pool; it is in no level until `link_tail`. May move other nodes'
   // storage, so references to nodes do not survive this call.
   [[nodiscard]] std::uint32_t allocate_node();
+  // Returns an unlinked node to the pool. Its fields keep stale values until the next owner,
+  // which must set all of them, takes it from `allocate_node`.
   void free_node(std::uint32_t index);
 
   // Appends the node at the back of the level for its price on `side` of the book, creating the

@@ -166,10 +166,11 @@ void BM_DeepBook(benchmark::State& state) {
   std::size_t next = 0;
   std::int64_t calls = 0;
   for (auto _ : state) {
-    // The harness's own slots are 3 MiB of random accesses: load them ahead so that the timing
-    // measures the engine's cache misses rather than the harness's.
+    // The harness's own slots take 3 MiB of random accesses. Loading them ahead keeps the
+    // harness's cache misses out of the figures, which then show the engine's.
     __builtin_prefetch(&slots[operations[(next + kSlotPrefetchDistance) % kOperations].slot]);
-    // A batch worker knows the ids of its next requests, so it can warm the engine's id index.
+    // A batch worker has the ids of its next requests, so it can have the engine load their
+    // orders early.
     engine.prefetch(OrderId{slots[operations[(next + kIdPrefetchDistance) % kOperations].slot].id});
     const Operation& operation = operations[next];
     next = (next + 1) % kOperations;
@@ -201,9 +202,9 @@ BENCHMARK(BM_DeepBook);
 // --- Mixed stream with per-operation latency ---------------------------------------------------
 
 // Keeps the ids of orders that still rest, so amends and cancels target live orders. During an
-// engine call it only copies the events it needs into a small reused buffer; `apply` updates the
-// live set afterwards, outside the timed region, so the latency figures exclude the harness's
-// random accesses to its own 8 MiB id table.
+// engine call it only copies the events it needs into a small reused buffer. `apply` updates the
+// live set after the timer stops, so the latency figures exclude the harness's random accesses to
+// its own 8 MiB id table.
 class LiveOrders final : public EventSink {
  public:
   struct Entry {

@@ -21,7 +21,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) --parallel
 
-run: build
+# Builds only the executable, not the tests and benchmarks.
+run: configure
+	@cmake --build $(BUILD_DIR) --parallel --target hft
 	$(HFT) run --clients $(CLIENTS) --duration $(DURATION_SEC)
 
 test: build

@@ -37,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 
 struct RunOptions {
   int clients = 20;
-  int duration_s = 60;
+  double duration_s = 60;
   std::string api_url;
   std::string host = "127.0.0.1";
   int port = 8000;
@@ -77,16 +77,16 @@ bool drain_pipe(int fd, std::string& sink) {
   }
 }
 
-// Keeps the last `max_lines` lines of a client's stderr for the failure message.
+// Returns the last `max_lines` lines of `text`, for failure messages.
 std::string tail_lines(const std::string& text, size_t max_lines) {
-  size_t position = text.size();
-  size_t lines = 0;
-  while (position > 0 && lines <= max_lines) {
-    position = text.rfind('\n', position - 1);
-    if (position == std::string::npos) return text;
-    ++lines;
+  size_t start = text.size();
+  if (start > 0 && text[start - 1] == '\n') --start;
+  for (size_t lines = 0; lines < max_lines && start > 0; ++lines) {
+    size_t newline = text.rfind('\n', start - 1);
+    if (newline == std::string::npos) return text;
+    start = newline;
   }
-  return text.substr(position + 1);
+  return start == 0 ? text : text.substr(start + 1);
 }
 
 class ServerGuard {
@@ -143,6 +143,20 @@ int pick_free_port(const std::string& host) {
   return acceptor.local_endpoint().port();
 }
 
+// Whether `host`:`port` can be bound now, so the local server will not fail on it.
+bool port_is_free(const std::string& host, int port) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io);
+  boost::system::error_code error;
+  boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(host, error),
+                                          static_cast<unsigned short>(port));
+  if (error) return true;  // an invalid host is reported by the server itself
+  acceptor.open(endpoint.protocol(), error);
+  acceptor.set_option(boost::asio::socket_base::reuse_address(true), error);
+  acceptor.bind(endpoint, error);
+  return !error;
+}
+
 // Creates the folder for the server's data and log: --data-dir, or a fresh temporary one.
 std::filesystem::path make_run_dir(const RunOptions& options, bool& remove_after) {
   if (!options.data_dir.empty()) {
@@ -159,7 +173,7 @@ std::filesystem::path make_run_dir(const RunOptions& options, bool& remove_after
   return pattern;
 }
 
-void print_progress(Clock::time_point start, int duration_s, size_t running, size_t total) {
+void print_progress(Clock::time_point start, double duration_s, size_t running, size_t total) {
   static bool terminal = ::isatty(STDERR_FILENO) != 0;
   auto elapsed_s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
   auto line = fmt::format("hft run: {:>4} s of {} s, {} of {} clients running", elapsed_s,
@@ -193,7 +207,7 @@ bool run_clients(const RunOptions& options, const std::string& api_url,
     spawn.args.insert(spawn.args.end(), load_args.begin(), load_args.end());
     spawn.env = {{"CLIENT_ID", std::to_string(id)},
                  {"API_URL", api_url},
-                 {"DURATION_SEC", std::to_string(options.duration_s)}};
+                 {"DURATION_SEC", fmt::format("{}", options.duration_s)}};
     spawn.stdout_mode = Subprocess::Output::kPipe;
     spawn.stderr_mode = Subprocess::Output::kPipe;
     ClientRun run;
@@ -204,7 +218,8 @@ bool run_clients(const RunOptions& options, const std::string& api_url,
 
   // Clients register, run for the duration and print; past the grace period they are ended.
   auto start = Clock::now();
-  auto deadline = start + std::chrono::seconds(options.duration_s + options.grace_s);
+  auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(
+                             (options.duration_s + options.grace_s) * 1000));
   auto next_progress = start + std::chrono::seconds(5);
   bool interrupted = false;
   while (true) {
@@ -263,9 +278,14 @@ int run(const RunOptions& options) {
     std::cerr << "hft run: --clients must be at least 1, got " << options.clients << '\n';
     return kExitUsage;
   }
-  if (options.duration_s < 1) {
-    std::cerr << "hft run: --duration must be at least 1 second, got " << options.duration_s
-              << '\n';
+  if (!(options.duration_s > 0)) {
+    std::cerr << "hft run: invalid --duration " << options.duration_s
+              << ": expected seconds above 0\n";
+    return kExitUsage;
+  }
+  if (!options.api_url.empty() && options.api_url.rfind("http://", 0) != 0) {
+    std::cerr << "hft run: invalid --api-url " << options.api_url
+              << ": expected http://HOST[:PORT]\n";
     return kExitUsage;
   }
 
@@ -295,12 +315,11 @@ int run(const RunOptions& options) {
   bool remove_run_dir = false;
   std::filesystem::path run_dir;
   if (api_url.empty()) {
-    if (hft::http_request(local.host, local.port, "GET", "/health", {}, {},
-                          std::chrono::seconds(1)).status != 0) {
+    if (!port_is_free(local.host, local.port)) {
       std::cerr << fmt::format(
-          "hft run: {}:{} is already in use by another server; stop it, choose another port "
-          "with --port, or test that server with --api-url http://{}:{}\n",
-          local.host, local.port, local.host, local.port);
+          "hft run: {}:{} is already in use; stop the program that listens there, choose another "
+          "port with --port (0 picks a free one), or test a running server with --api-url\n",
+          local.host, local.port);
       return kExitFailure;
     }
     run_dir = make_run_dir(local, remove_run_dir);
@@ -319,11 +338,13 @@ int run(const RunOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (!healthy) {
-      std::cerr << fmt::format("hft run: hft serve did not become healthy within {} s; the end "
-                               "of its log ({}):\n{}\n",
-                               local.startup_timeout_s, server->log_path().string(),
-                               server->log_tail());
-      return kExitFailure;
+      auto exit_code = server->process().wait_for_exit(std::chrono::milliseconds(0));
+      std::string why = exit_code ? fmt::format("exited with code {}", *exit_code)
+                                  : fmt::format("did not answer /health within {} s",
+                                                local.startup_timeout_s);
+      std::cerr << fmt::format("hft run: hft serve {}; the end of its log ({}):\n{}\n", why,
+                               server->log_path().string(), server->log_tail());
+      return g_stop_signal != 0 ? 128 + g_stop_signal.load() : kExitFailure;
     }
   }
 
@@ -408,15 +429,19 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->envname("DATA_DIR");
   command->add_option("--serve-arg", options->serve_args,
                       "Extra flag for the local server, repeatable (e.g. --serve-arg=--ack=queued)")
+      ->envname("SERVE_ARG")
       ->allow_extra_args(false);
   command->add_option("--startup-timeout", options->startup_timeout_s,
                       "Seconds to wait for the local server's /health")
+      ->envname("STARTUP_TIMEOUT_S")
       ->capture_default_str();
   command->add_option("--grace", options->grace_s,
                       "Seconds past the duration before unfinished clients are ended")
+      ->envname("GRACE_S")
       ->capture_default_str();
   command->add_option("--output", options->output_path,
-                      "File to save every client's raw output to, for `hft aggregate` later");
+                      "File to save every client's raw output to, for `hft aggregate` later")
+      ->envname("RUN_OUTPUT");
 
   load::add_load_options(*command, options->load);
   // The report flags of `hft aggregate`, except --expect-clients, which is --clients here.

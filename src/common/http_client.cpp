@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <fmt/format.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -17,42 +18,64 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
   namespace http = beast::http;
   using tcp = boost::asio::ip::tcp;
 
-  HttpResponse response;
-  try {
-    boost::asio::io_context io;
-    tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
-    stream.expires_after(timeout);
-    stream.connect(resolver.resolve(host, std::to_string(port)));
-
-    http::request<http::string_body> request(http::string_to_verb(method), target, 11);
-    request.set(http::field::host, host);
-    for (const auto& [name, value] : headers) request.set(name, value);
-    if (!body.empty() || method == "POST" || method == "PUT") {
-      if (headers.find("Content-Type") == headers.end()) {
-        request.set(http::field::content_type, "application/json");
-      }
-      request.body() = body;
-      request.prepare_payload();
+  http::request<http::string_body> request(http::string_to_verb(method), target, 11);
+  request.set(http::field::host, host);
+  for (const auto& [name, value] : headers) request.set(name, value);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    if (headers.find("Content-Type") == headers.end()) {
+      request.set(http::field::content_type, "application/json");
     }
-    http::write(stream, request);
-
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    http::read(stream, buffer, parser);
-    auto& message = parser.get();
-    response.status = static_cast<int>(message.result_int());
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      response.headers[name] = std::string(field.value());
-    }
-    response.body = message.body();
-  } catch (const std::exception& error) {
-    response.status = 0;
-    response.error = error.what();
+    request.body() = body;
+    request.prepare_payload();
   }
+
+  // Asynchronous steps driven by run_for, because Beast applies stream timeouts only to
+  // asynchronous operations: a blocking read from a peer that never replies would never return.
+  boost::asio::io_context io;
+  tcp::resolver resolver(io);
+  beast::tcp_stream stream(io);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  HttpResponse response;
+  bool done = false;
+  auto fail = [&](const char* step, const beast::error_code& error) {
+    response.error = fmt::format("{} {}:{} failed: {}", step, host, port, error.message());
+    done = true;
+  };
+
+  stream.expires_after(timeout);
+  resolver.async_resolve(host, std::to_string(port), [&](beast::error_code error,
+                                                         tcp::resolver::results_type results) {
+    if (error) return fail("resolving", error);
+    stream.async_connect(results, [&](beast::error_code error, const tcp::endpoint&) {
+      if (error) return fail("connecting to", error);
+      http::async_write(stream, request, [&](beast::error_code error, std::size_t) {
+        if (error) return fail("sending to", error);
+        http::async_read(stream, buffer, parser, [&](beast::error_code error, std::size_t) {
+          if (error) return fail("reading from", error);
+          done = true;
+        });
+      });
+    });
+  });
+  io.run_for(timeout);
+
+  if (!done) {
+    response.error = fmt::format("request to {}:{} timed out after {} ms", host, port,
+                                 timeout.count());
+    return response;
+  }
+  if (!response.error.empty()) return response;
+
+  auto& message = parser.get();
+  response.status = static_cast<int>(message.result_int());
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response.headers[name] = std::string(field.value());
+  }
+  response.body = message.body();
   return response;
 }
 

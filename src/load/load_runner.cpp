@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cmath>
@@ -84,6 +85,7 @@ class LoadRunner::Impl {
         generator_(generator),
         progress_(progress),
         stop_timer_(io_),
+        stop_signals_(io_, SIGINT, SIGTERM),
         sweep_timer_(io_),
         schedule_timer_(io_),
         progress_timer_(io_) {
@@ -121,6 +123,17 @@ class LoadRunner::Impl {
     stop_timer_.expires_at(deadline_);
     stop_timer_.async_wait([this](boost::system::error_code error) {
       if (!error) on_deadline();
+    });
+    // SIGINT or SIGTERM ends the run early, like the deadline, so the result is still printed.
+    stop_signals_.async_wait([this](boost::system::error_code error, int) {
+      if (error || stopping_) return;
+      stop_timer_.cancel();
+      if (open_loop_) {
+        double elapsed_ns = static_cast<double>((Clock::now() - t0_).count());
+        auto due_slots = static_cast<std::uint64_t>(elapsed_ns / slot_interval_ns_);
+        total_slots_ = std::min(total_slots_, std::max(due_slots, next_slot_));
+      }
+      on_deadline();
     });
     arm_sweep();
     arm_progress();
@@ -543,6 +556,7 @@ class LoadRunner::Impl {
     finished_at_ = Clock::now();
     for (auto& connection : connections_) close(*connection);
     stop_timer_.cancel();
+    stop_signals_.cancel();
     sweep_timer_.cancel();
     schedule_timer_.cancel();
     progress_timer_.cancel();
@@ -591,6 +605,7 @@ class LoadRunner::Impl {
   OrderGenerator& generator_;
   std::ostream& progress_;
   asio::steady_timer stop_timer_;
+  asio::signal_set stop_signals_;
   asio::steady_timer sweep_timer_;
   asio::steady_timer schedule_timer_;
   asio::steady_timer progress_timer_;

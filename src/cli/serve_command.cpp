@@ -22,6 +22,7 @@ struct ServeOptions {
   std::string role = "all";
   std::string queue_url;
   std::string database_url;
+  std::size_t db_max_queued_rows = 1'000'000;
   std::size_t batch_size = 1000;
   double batch_timeout_ms = 0.2;
   std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
@@ -74,6 +75,7 @@ int run_serve(const ServeOptions& options) {
   config.max_body_bytes = options.max_body_bytes;
   config.max_batch_orders = options.max_batch_orders;
   config.database_url = options.database_url;
+  config.db_max_queued_rows = options.db_max_queued_rows;
   // auto: sync when acknowledgements wait for it. A queued acknowledgement never waits for the
   // disk, so there the journal relies on the page cache.
   config.journal_fsync =
@@ -129,6 +131,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                    "users, orders, trades and positions; empty for none. The schema is created "
                    "at start")
       ->envname("DATABASE_URL")
+      ->capture_default_str();
+  command
+      ->add_option("--db-max-queued-rows", options->db_max_queued_rows,
+                   "Rows waiting for PostgreSQL that --db keeps in memory (about 200 bytes each, "
+                   "an estimate); when full, matching waits for the database")
+      ->envname("DB_MAX_QUEUED_ROWS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
       ->capture_default_str();
   command
       ->add_option("--batch-size", options->batch_size,

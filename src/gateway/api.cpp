@@ -562,6 +562,9 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
     counter("hft_db_failed_transactions_total", "PostgreSQL transactions that failed.",
             db.failed_transactions);
     counter("hft_db_reconnects_total", "Reconnections to PostgreSQL.", db.reconnects);
+    counter("hft_db_queue_full_waits_total",
+            "Waits of the batch worker for space in the PostgreSQL writer's queue.",
+            load(metrics_.db_queue_full_waits));
   }
 
   ReplyOptions options(request.keep_alive);

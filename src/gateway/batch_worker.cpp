@@ -22,6 +22,10 @@ constexpr auto kIdleWait = std::chrono::milliseconds(100);
 // writer starts while replay goes on.
 constexpr std::size_t kReplayRowsPerStoreBatch = 20'000;
 
+// How long one wait for space in the store's queue lasts before the worker refreshes its
+// heartbeat and checks for a stop.
+constexpr auto kStoreWaitStep = std::chrono::milliseconds(100);
+
 std::int64_t unix_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -274,18 +278,22 @@ void BatchWorker::process_batch(std::vector<Command>& batch) {
     std::lock_guard lock(stats_mutex_);
     engine_stats_ = engine_.stats();
   }
-  if (store_ != nullptr) submit_rows(last_sequence);
 
-  // Release the waiting replies once the fsync covering the batch has completed.
+  // Release the waiting replies once the fsync covering the batch has completed. The store
+  // writes the batch's rows only then, so a crash cannot leave a row without its record.
   std::int64_t oldest_enqueued_ns = batch.front().enqueued_steady_ns;
   journal_->commit([this, completions = std::move(completions),
                     oldest_enqueued_ns](const journal::CommitOutcome& outcome) mutable {
     double waited_s = static_cast<double>(steady_now_ns() - oldest_enqueued_ns) * 1e-9;
     metrics_.durable_ack_seconds.observe(waited_s);
+    if (store_ != nullptr && outcome.ok) store_->set_durable_sequence(outcome.durable_sequence);
     if (completions.empty()) return;
     for (Completion& completion : completions) completion.durable = outcome.ok;
     completions_(std::move(completions));
   });
+
+  // After the commit, so a wait for the store's queue does not hold back this batch's replies.
+  if (store_ != nullptr) submit_rows(last_sequence);
 }
 
 void BatchWorker::apply(const Command& command, bool replaying, Completion& completion) {
@@ -358,13 +366,26 @@ void BatchWorker::publish_snapshots() {
 namespace hft::gateway {
 
 void BatchWorker::submit_rows(std::uint64_t journal_sequence) {
-  // submit() waits while the writer's queue is full: the journal keeps every record, but a batch
-  // skipped here would leave a gap that the progress row jumps over.
+  store::Batch rows = feed_->take(journal_sequence, orders_, engine_);
+  if (store_abandoned_) return;
+
+  // Wait while the writer's queue is full: a batch skipped here would leave a gap that the
+  // progress row jumps over. The journal keeps every record meanwhile.
   // NOTE: so an outage longer than the writer's queue holds stalls matching and, through the
   // full command queue, makes the API answer 503 until PostgreSQL is back.
-  // The other outcomes lose nothing: kAlreadyWritten means the store has the rows, kClosed comes
-  // only after shutdown, and sequences only grow (replay ends before the first live batch).
-  (void)store_->submit(feed_->take(journal_sequence, orders_, engine_));
+  while (true) {
+    // The other outcomes lose nothing: kAlreadyWritten means the store has the rows, kClosed
+    // comes only after shutdown, and sequences only grow (replay ends before the first batch).
+    if (store_->submit_within(rows, kStoreWaitStep) != store::SubmitStatus::kQueueFull) return;
+    metrics_.db_queue_full_waits.fetch_add(1, std::memory_order_relaxed);
+    heartbeat_ns_.store(steady_now_ns(), std::memory_order_relaxed);
+    if (stopping_) {
+      // Submitting no more keeps the progress row below this batch, so the next start re-sends
+      // the rest from the journal.
+      store_abandoned_ = true;
+      return;
+    }
+  }
 }
 
 }  // namespace hft::gateway

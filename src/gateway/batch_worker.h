@@ -122,6 +122,8 @@ class BatchWorker {
   CompletionSink completions_;
   store::StoreWriter* store_ = nullptr;
   std::unique_ptr<StoreFeed> feed_;  // set with store_
+  // Worker thread only: set when a stop found the store's queue full, so no later batch is sent.
+  bool store_abandoned_ = false;
 
   // Worker thread only.
   std::unordered_set<std::string> touched_symbols_;

@@ -70,6 +70,8 @@ struct Metrics {
   std::atomic<std::uint64_t> cancels_requested{0};
 
   std::atomic<std::uint64_t> batches{0};
+  // Waits of the batch worker for space in the PostgreSQL writer's queue.
+  std::atomic<std::uint64_t> db_queue_full_waits{0};
   Histogram batch_orders;
   Histogram matching_seconds;     // engine time per batch
   Histogram durable_ack_seconds;  // from enqueue to the fsync that covers the command

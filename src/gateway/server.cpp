@@ -35,16 +35,17 @@ std::shared_ptr<spdlog::logger> get_logger(const char* name) {
 std::string_view ack_name(AckMode mode) { return mode == AckMode::kDurable ? "durable" : "queued"; }
 
 // Opens the PostgreSQL sink: connects, creates or migrates the schema and reads its progress.
-// Null when `url_text` is empty; `error` is set when the sink is configured but cannot open.
-std::unique_ptr<store::StoreWriter> open_store(const std::string& url_text, std::string& error) {
-  if (url_text.empty()) return nullptr;
-  store::PostgresUrlResult url = store::parse_postgres_url(url_text);
+// Null without --db; `error` is set when the sink is configured but cannot open.
+std::unique_ptr<store::StoreWriter> open_store(const ServerConfig& config, std::string& error) {
+  if (config.database_url.empty()) return nullptr;
+  store::PostgresUrlResult url = store::parse_postgres_url(config.database_url);
   if (!url.ok()) {
     error = url.error;
     return nullptr;
   }
   store::WriterOptions options;
   options.url = *url.url;
+  options.max_queued_rows = config.db_max_queued_rows;
   store::WriterOpenResult opened = store::StoreWriter::open(std::move(options));
   if (!opened.writer) error = std::move(opened.error);
   return std::move(opened.writer);
@@ -104,7 +105,7 @@ int run_server(const ServerConfig& config) {
                      queue, orders, users, market, metrics);
 
   std::string store_error;
-  std::unique_ptr<store::StoreWriter> store = open_store(config.database_url, store_error);
+  std::unique_ptr<store::StoreWriter> store = open_store(config, store_error);
   if (!store_error.empty()) {
     get_logger("store")->error("PostgreSQL sink (--db) unavailable, not starting: {}", store_error);
     return kExitFailure;
@@ -141,9 +142,10 @@ int run_server(const ServerConfig& config) {
           written, config.data_dir.string(), replay.journal.last_sequence);
       return kExitFailure;
     }
+    // Replayed records are on disk; later ones reach the store once the journal syncs them.
+    store->set_durable_sequence(replay.journal.last_sequence);
     get_logger("store")->info(
-        "sending the rows of {} journal records after sequence {} to "
-        "PostgreSQL",
+        "sending the rows of {} journal records after sequence {} to PostgreSQL",
         replay.store_records, written);
   }
 

@@ -33,6 +33,8 @@ struct ServerConfig {
   bool journal_fsync = true;
   // PostgreSQL URL of the sink (`postgresql://user:password@host:port/database`); empty for none.
   std::string database_url;
+  // Rows the PostgreSQL writer queues in memory before the batch worker waits for it.
+  std::size_t db_max_queued_rows = 1'000'000;
 };
 
 }  // namespace hft::gateway

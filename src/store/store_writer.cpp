@@ -1,12 +1,12 @@
 #include "store/store_writer.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <iterator>
 #include <map>
 #include <unordered_map>
 #include <utility>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "store/schema.h"
 
@@ -54,8 +54,8 @@ ON CONFLICT (symbol) DO UPDATE SET tick_size = EXCLUDED.tick_size, lot_size = EX
 // A user never changes once registered, so a repeated row changes nothing.
 constexpr std::string_view kInsertUsers =
     "INSERT INTO users (user_id, username, email, created_at) "
-    "SELECT user_id, username, email, " HFT_STORE_TIMESTAMP("created_unix_ns")
-    " FROM stage_users ON CONFLICT (user_id) DO NOTHING";
+    "SELECT user_id, username, email, " HFT_STORE_TIMESTAMP(
+        "created_unix_ns") " FROM stage_users ON CONFLICT (user_id) DO NOTHING";
 
 // The WHERE clause keeps a row from an older journal sequence from replacing a newer state.
 constexpr std::string_view kUpsertOrders =
@@ -75,8 +75,9 @@ constexpr std::string_view kInsertTrades =
     "INSERT INTO trades (trade_id, symbol, price_ticks, quantity_lots, maker_order_id,"
     " taker_order_id, maker_user_id, taker_user_id, aggressor, executed_at, journal_sequence) "
     "SELECT trade_id, symbol, price_ticks, quantity_lots, maker_order_id, taker_order_id,"
-    " maker_user_id, taker_user_id, aggressor, " HFT_STORE_TIMESTAMP("executed_unix_ns")
-    ", journal_sequence FROM stage_trades ON CONFLICT (trade_id) DO NOTHING";
+    " maker_user_id, taker_user_id, aggressor, " HFT_STORE_TIMESTAMP(
+        "executed_unix_ns") ", journal_sequence FROM stage_trades ON CONFLICT (trade_id) DO "
+                            "NOTHING";
 
 constexpr std::string_view kUpsertPositions =
     "INSERT INTO positions (user_id, symbol, net_lots, cash_notional, realized_pnl_notional,"
@@ -176,8 +177,8 @@ CopyData build_copy_data(const std::deque<Batch>& batches) {
     fmt::format_to(out(data.positions), "{}\t", key.first);
     append_field(data.positions, key.second);
     fmt::format_to(out(data.positions), "{}\t{}\t{}\t{}\t{}\t{}\t{}\n", row->net.lots,
-                   row->cash.units, row->realized_pnl.units, row->open_cost.units,
-                   row->bought.lots, row->sold.lots, sequence);
+                   row->cash.units, row->realized_pnl.units, row->open_cost.units, row->bought.lots,
+                   row->sold.lots, sequence);
   }
   return data;
 }
@@ -207,8 +208,8 @@ StoreWriter::StoreWriter(WriterOptions options)
 
 WriterOpenResult StoreWriter::open(WriterOptions options) {
   std::unique_ptr<StoreWriter> writer(new StoreWriter(std::move(options)));
-  ConnectResult connected = Connection::connect(writer->options_.url,
-                                                writer->options_.connect_timeout);
+  ConnectResult connected =
+      Connection::connect(writer->options_.url, writer->options_.connect_timeout);
   if (!connected.connection) return {nullptr, std::move(connected.error)};
   writer->connection_ = std::move(connected.connection);
 
@@ -247,11 +248,19 @@ std::string StoreWriter::read_progress(std::uint64_t& sequence) {
   return {};
 }
 
-SubmitStatus StoreWriter::submit(Batch batch) { return enqueue(std::move(batch), true); }
+SubmitStatus StoreWriter::submit(Batch batch) {
+  return enqueue(batch, std::chrono::milliseconds::max());
+}
 
-SubmitStatus StoreWriter::try_submit(Batch batch) { return enqueue(std::move(batch), false); }
+SubmitStatus StoreWriter::try_submit(Batch batch) {
+  return enqueue(batch, std::chrono::milliseconds(0));
+}
 
-SubmitStatus StoreWriter::enqueue(Batch batch, bool wait) {
+SubmitStatus StoreWriter::submit_within(Batch& batch, std::chrono::milliseconds timeout) {
+  return enqueue(batch, timeout);
+}
+
+SubmitStatus StoreWriter::enqueue(Batch& batch, std::chrono::milliseconds timeout) {
   const std::size_t rows = batch.row_count();
   std::unique_lock lock(mutex_);
   if (closing_) return SubmitStatus::kClosed;
@@ -265,8 +274,13 @@ SubmitStatus StoreWriter::enqueue(Batch batch, bool wait) {
     return queued_rows_ == 0 || queued_rows_ + rows <= options_.max_queued_rows;
   };
   if (!has_space()) {
-    if (!wait) return SubmitStatus::kQueueFull;
-    space_ready_.wait(lock, [&] { return closing_ || has_space(); });
+    if (timeout.count() == 0) return SubmitStatus::kQueueFull;
+    auto ready = [&] { return closing_ || has_space(); };
+    if (timeout == std::chrono::milliseconds::max()) {
+      space_ready_.wait(lock, ready);
+    } else if (!space_ready_.wait_for(lock, timeout, ready)) {
+      return SubmitStatus::kQueueFull;
+    }
     if (closing_) return SubmitStatus::kClosed;
   }
 
@@ -300,6 +314,16 @@ std::size_t StoreWriter::close(std::chrono::milliseconds timeout) {
         unwritten, last_written_sequence());
   }
   return unwritten;
+}
+
+void StoreWriter::set_durable_sequence(std::uint64_t sequence) {
+  {
+    std::lock_guard lock(mutex_);
+    if (durable_limit_set_ && sequence <= durable_limit_) return;
+    durable_limit_set_ = true;
+    durable_limit_ = sequence;
+  }
+  work_ready_.notify_all();
 }
 
 std::uint64_t StoreWriter::lag(std::uint64_t journal_sequence) const {
@@ -404,8 +428,8 @@ std::string StoreWriter::write(const std::deque<Batch>& batches) {
     if (!upserted.ok()) return upserted.error;
   }
 
-  Outcome progress = db.execute(
-      kSetProgress, {options_.sink, std::to_string(batches.back().journal_sequence)});
+  Outcome progress =
+      db.execute(kSetProgress, {options_.sink, std::to_string(batches.back().journal_sequence)});
   if (!progress.ok()) return progress.error;
   Outcome commit = db.execute("COMMIT");
   return commit.error;
@@ -429,11 +453,15 @@ void StoreWriter::run() {
     {
       std::unique_lock lock(mutex_);
       if (batches.empty()) {
-        work_ready_.wait(lock, [&] { return stop_now_ || closing_ || !queue_.empty(); });
-        if (stop_now_ || queue_.empty()) break;
-        while (!queue_.empty() &&
-               (batches.empty() ||
-                batch_rows + queue_.front().row_count() <= options_.max_rows_per_transaction)) {
+        // A batch after the durable limit waits, even at close, until the limit passes it.
+        auto writable = [&] {
+          return !queue_.empty() && queue_.front().journal_sequence <= durable_limit_;
+        };
+        work_ready_.wait(lock,
+                         [&] { return stop_now_ || (closing_ && queue_.empty()) || writable(); });
+        if (stop_now_ || !writable()) break;
+        while (writable() && (batches.empty() || batch_rows + queue_.front().row_count() <=
+                                                     options_.max_rows_per_transaction)) {
           batch_rows += queue_.front().row_count();
           batches.push_back(std::move(queue_.front()));
           queue_.pop_front();

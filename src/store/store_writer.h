@@ -4,9 +4,10 @@
 // Each transaction COPYs the rows of one or more batches into temporary staging tables and
 // upserts them into the tables with INSERT ... SELECT ... ON CONFLICT DO UPDATE, because orders
 // and positions change state (trades and users are only inserted). Before the same COMMIT it sets
-// the sink's row in store_progress to the last batch's journal sequence. The database therefore always
-// holds exactly the rows up to last_written_sequence(). The journal stays the source of truth:
-// after a crash the server replays its journal records after that sequence into a new writer.
+// the sink's row in store_progress to the last batch's journal sequence. The database therefore
+// always holds exactly the rows up to last_written_sequence(). The journal stays the source of
+// truth: after a crash the server replays its journal records after that sequence into a new
+// writer.
 //
 // A lost connection is retried with exponential backoff, each retry logged on the spdlog logger
 // "store". Batches wait in the queue meanwhile and are written once PostgreSQL is back; after
@@ -15,11 +16,11 @@
 //
 // Memory: the queue holds at most `max_queued_rows` rows (a batch larger than that is taken
 // when the queue is empty). submit() blocks the producer while the queue is full, try_submit()
-// returns kQueueFull; neither drops a batch.
+// returns kQueueFull and submit_within() waits a bounded time; none drops a batch.
 // NOTE: an SQL error on a working connection (a constraint violation, a text with a NUL byte) is
 // retried like a lost connection, so one bad row stops the sink until an operator fixes it.
 //
-// Threads: submit(), try_submit() and close() are for one producer thread; the getters are safe
+// Threads: the submit calls and close() are for one producer thread; the getters are safe
 // from any thread.
 #pragma once
 
@@ -57,7 +58,7 @@ enum class SubmitStatus : std::uint8_t {
   kQueued,
   kAlreadyWritten,  // the sequence is not above last_written_sequence(); nothing to do
   kOutOfOrder,      // the sequence is not above the previous batch's
-  kQueueFull,       // try_submit() only
+  kQueueFull,       // try_submit() and submit_within() only
   kClosed,          // close() was called
 };
 
@@ -96,6 +97,15 @@ class StoreWriter {
   [[nodiscard]] SubmitStatus submit(Batch batch);
   // Queues a batch, or returns kQueueFull at once.
   [[nodiscard]] SubmitStatus try_submit(Batch batch);
+  // Queues a batch, waiting up to `timeout` while the queue is full. Moves from `batch` only
+  // when it returns kQueued, so the caller can retry with the same batch after kQueueFull.
+  [[nodiscard]] SubmitStatus submit_within(Batch& batch, std::chrono::milliseconds timeout);
+
+  // Writes only batches up to `sequence` from now on; later calls raise the limit, never lower
+  // it. Before the first call every queued batch may be written. The server passes the journal's
+  // durable sequence, so the database contains no row whose journal record a crash of the
+  // process could lose (nor a crash of the machine, when the journal runs fdatasync).
+  void set_durable_sequence(std::uint64_t sequence);
 
   // Waits up to `timeout` for the queue to be written, then stops the writer thread. Returns the
   // number of batches left unwritten (0 on a clean stop); their rows are still in the journal
@@ -115,7 +125,8 @@ class StoreWriter {
  private:
   explicit StoreWriter(WriterOptions options);
 
-  [[nodiscard]] SubmitStatus enqueue(Batch batch, bool wait);
+  // Waits up to `timeout` for space; std::chrono::milliseconds::max() waits without a limit.
+  [[nodiscard]] SubmitStatus enqueue(Batch& batch, std::chrono::milliseconds timeout);
   void run();
   [[nodiscard]] bool ensure_connected();
   [[nodiscard]] std::string prepare_session();
@@ -132,13 +143,15 @@ class StoreWriter {
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable space_ready_;
-  std::deque<Batch> queue_;         // guarded by mutex_
-  std::size_t queued_rows_ = 0;     // guarded by mutex_, counts the batches being written too
+  std::deque<Batch> queue_;            // guarded by mutex_
+  std::size_t queued_rows_ = 0;        // guarded by mutex_, counts the batches being written too
   std::size_t batches_in_flight_ = 0;  // guarded by mutex_
   std::uint64_t last_submitted_ = 0;   // guarded by mutex_
-  bool closing_ = false;            // guarded by mutex_
-  bool stop_now_ = false;           // guarded by mutex_
-  std::string last_error_;          // guarded by mutex_
+  bool closing_ = false;               // guarded by mutex_
+  bool stop_now_ = false;              // guarded by mutex_
+  std::uint64_t durable_limit_ = UINT64_MAX;  // guarded by mutex_
+  bool durable_limit_set_ = false;            // guarded by mutex_
+  std::string last_error_;                    // guarded by mutex_
 
   std::atomic<std::uint64_t> last_written_{0};
   std::atomic<std::uint64_t> rows_written_{0};

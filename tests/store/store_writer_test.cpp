@@ -84,8 +84,8 @@ Batch make_batch(std::uint64_t sequence) {
   }
   batch.trades.push_back(TradeRow{sequence, kSymbols[sequence % 2], engine::Price{15025},
                                   engine::Quantity{100}, engine::OrderId{first},
-                                  engine::OrderId{first + 1}, engine::UserId{1},
-                                  engine::UserId{2}, engine::Side::kSell, 1'700'000'000});
+                                  engine::OrderId{first + 1}, engine::UserId{1}, engine::UserId{2},
+                                  engine::Side::kSell, 1'700'000'000});
   PositionRow position;
   position.user = engine::UserId{sequence % kUsers + 1};
   position.symbol = kSymbols[sequence % 2];
@@ -150,11 +150,10 @@ TEST(StoreSchema, CreationIsIdempotent) {
   std::string error;
   EXPECT_EQ(schema_version(*db, error), std::optional<int>(kSchemaVersion)) << error;
   EXPECT_EQ(query_number(*db, "SELECT count(*) FROM schema_version"), kSchemaVersion);
-  for (const char* table : {"instruments", "users", "orders", "trades", "positions",
-                            "store_progress", "orders_decimal", "trades_decimal",
-                            "positions_decimal"}) {
-    EXPECT_EQ(query_value(*db, std::string("SELECT to_regclass('") + table + "') IS NOT NULL"),
-              "t")
+  for (const char* table :
+       {"instruments", "users", "orders", "trades", "positions", "store_progress", "orders_decimal",
+        "trades_decimal", "positions_decimal"}) {
+    EXPECT_EQ(query_value(*db, std::string("SELECT to_regclass('") + table + "') IS NOT NULL"), "t")
         << table;
   }
 
@@ -211,19 +210,22 @@ TEST(StoreWriter, BatchesAppearInTables) {
   // Exact values: order 12 is filled at 150.25 for 1.00 (tick 0.01, lot 0.01).
   EXPECT_EQ(query_value(*db, "SELECT price::text FROM orders_decimal WHERE order_id = 12"),
             "150.25");
-  EXPECT_EQ(query_value(*db, "SELECT filled_quantity::text FROM orders_decimal "
-                             "WHERE order_id = 12"),
+  EXPECT_EQ(query_value(*db,
+                        "SELECT filled_quantity::text FROM orders_decimal "
+                        "WHERE order_id = 12"),
             "1.00");
-  EXPECT_EQ(query_value(*db, "SELECT average_price::text FROM orders_decimal "
-                             "WHERE order_id = 12"),
+  EXPECT_EQ(query_value(*db,
+                        "SELECT average_price::text FROM orders_decimal "
+                        "WHERE order_id = 12"),
             "150.2500000000000000");
   EXPECT_EQ(query_value(*db, "SELECT client_order_id FROM orders WHERE order_id = 12"),
             "client\t12");
   EXPECT_EQ(query_value(*db, "SELECT client_order_id IS NULL FROM orders WHERE order_id = 10"),
             "t");
-  EXPECT_EQ(query_value(*db, "SELECT created_at = timestamptz 'epoch' + interval "
-                             "'1700000000 seconds' + interval '12 microseconds' "
-                             "FROM orders WHERE order_id = 12"),
+  EXPECT_EQ(query_value(*db,
+                        "SELECT created_at = timestamptz 'epoch' + interval "
+                        "'1700000000 seconds' + interval '12 microseconds' "
+                        "FROM orders WHERE order_id = 12"),
             "t");
 }
 
@@ -332,6 +334,63 @@ TEST(StoreWriter, FullQueueRejectsWithoutDropping) {
 
   auto db = connect_to(server);
   expect_tables_hold(*db, 4);
+}
+
+}  // namespace
+}  // namespace hft::store
+
+namespace hft::store {
+namespace {
+
+TEST(StoreWriter, DurableSequenceHoldsLaterBatches) {
+  if (auto reason = PostgresServer::missing_binary()) GTEST_SKIP() << *reason;
+  Watchdog watchdog("StoreWriter.DurableSequenceHoldsLaterBatches", std::chrono::seconds(120));
+  PostgresServer server;
+  auto opened = StoreWriter::open(writer_options(server));
+  ASSERT_NE(opened.writer, nullptr) << opened.error;
+  StoreWriter& writer = *opened.writer;
+
+  writer.set_durable_sequence(2);
+  writer.set_durable_sequence(1);  // a lower limit changes nothing
+  for (std::uint64_t sequence = 1; sequence <= 4; ++sequence) {
+    ASSERT_EQ(writer.submit(make_batch(sequence)), SubmitStatus::kQueued);
+  }
+  ASSERT_TRUE(wait_for_sequence(writer, 2, std::chrono::seconds(30))) << writer.last_error();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(writer.last_written_sequence(), 2u);
+  EXPECT_EQ(writer.stats().queued_batches, 2u);
+
+  writer.set_durable_sequence(4);
+  ASSERT_TRUE(wait_for_sequence(writer, 4, std::chrono::seconds(30))) << writer.last_error();
+  EXPECT_EQ(writer.close(std::chrono::seconds(30)), 0u);
+  auto db = connect_to(server);
+  expect_tables_hold(*db, 4);
+}
+
+TEST(StoreWriter, SubmitWithinKeepsBatchWhenFull) {
+  if (auto reason = PostgresServer::missing_binary()) GTEST_SKIP() << *reason;
+  Watchdog watchdog("StoreWriter.SubmitWithinKeepsBatchWhenFull", std::chrono::seconds(120));
+  PostgresServer server;
+  WriterOptions options = writer_options(server);
+  options.max_queued_rows = 1;
+  auto opened = StoreWriter::open(options);
+  ASSERT_NE(opened.writer, nullptr) << opened.error;
+  StoreWriter& writer = *opened.writer;
+
+  // Batch 1 stays queued behind the durable limit, so the queue is full for batch 2.
+  writer.set_durable_sequence(0);
+  ASSERT_EQ(writer.submit(make_batch(1)), SubmitStatus::kQueued);
+  Batch second = make_batch(2);
+  const std::size_t rows = second.row_count();
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(writer.submit_within(second, std::chrono::milliseconds(200)), SubmitStatus::kQueueFull);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+  EXPECT_EQ(second.row_count(), rows);
+
+  writer.set_durable_sequence(2);
+  EXPECT_EQ(writer.submit_within(second, std::chrono::seconds(30)), SubmitStatus::kQueued);
+  ASSERT_TRUE(wait_for_sequence(writer, 2, std::chrono::seconds(30))) << writer.last_error();
+  EXPECT_EQ(writer.close(std::chrono::seconds(30)), 0u);
 }
 
 }  // namespace

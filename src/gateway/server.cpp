@@ -95,6 +95,14 @@ int run_server(const ServerConfig& config) {
     return kExitFailure;
   }
 
+  // Declared before the worker, which borrows it, so it is destroyed after the worker.
+  std::string store_error;
+  std::unique_ptr<store::StoreWriter> store = open_store(config, store_error);
+  if (!store_error.empty()) {
+    get_logger("store")->error("PostgreSQL sink (--db) unavailable, not starting: {}", store_error);
+    return kExitFailure;
+  }
+
   engine::EngineConfig engine_config;
   CommandQueue queue(config.queue_capacity);
   OrderStore orders;
@@ -103,13 +111,6 @@ int run_server(const ServerConfig& config) {
   Metrics metrics;
   BatchWorker worker(engine_config, BatchWorkerOptions{config.batch_size, config.batch_timeout},
                      queue, orders, users, market, metrics);
-
-  std::string store_error;
-  std::unique_ptr<store::StoreWriter> store = open_store(config, store_error);
-  if (!store_error.empty()) {
-    get_logger("store")->error("PostgreSQL sink (--db) unavailable, not starting: {}", store_error);
-    return kExitFailure;
-  }
   worker.set_store(store.get());
 
   // Rebuild users, orders, books and positions from the journal.
@@ -132,7 +133,7 @@ int run_server(const ServerConfig& config) {
       replay_s, replay.journal.records, replay.journal.segments, replay.journal.last_sequence,
       replay.users, replay.orders, replay.cancels);
   if (store) {
-    // A store ahead of the journal holds another journal's rows: new rows would be skipped as
+    // A store ahead of the journal contains another journal's rows: new rows would be skipped as
     // already written, or mixed with the old ones.
     std::uint64_t written = store->last_written_sequence();
     if (written > replay.journal.last_sequence) {

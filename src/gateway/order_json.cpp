@@ -20,22 +20,31 @@ constexpr std::string_view kInvalidField = "invalid_field";
 constexpr std::size_t kMaxQuotedValueBytes = 40;
 constexpr std::size_t kInitialCapacityBytes = 64 * 1024;
 
+// The order fields this parser reads. Each has one bit in RawOrder::seen_fields.
+enum class OrderField : std::uint8_t {
+  kSymbol,
+  kSide,
+  kOrderType,
+  kPrice,
+  kQuantity,
+  kClientOrderId,
+  kPostOnly,
+  kCount,
+};
+static_assert(static_cast<unsigned>(OrderField::kCount) <= 8, "seen_fields has 8 bits");
+
 // The fields of one order as found in the JSON, before validation. Views point into the body
-// or into the simdjson parser's string buffer, both valid until the next parse.
+// or into the simdjson parser's string buffer, both valid until the next parse. A field is empty
+// when it is absent, null or of the wrong type.
 struct RawOrder {
-  std::string_view symbol;
-  std::string_view side;
-  std::string_view order_type;
-  std::string_view price;
-  std::string_view quantity;
-  std::string_view client_order_id;
-  bool has_symbol = false;
-  bool has_side = false;
-  bool has_order_type = false;
-  bool has_price = false;
-  bool has_quantity = false;
-  bool has_client_order_id = false;
+  std::optional<std::string_view> symbol;
+  std::optional<std::string_view> side;
+  std::optional<std::string_view> order_type;
+  std::optional<std::string_view> price;
+  std::optional<std::string_view> quantity;
+  std::optional<std::string_view> client_order_id;
   bool post_only = false;
+  std::uint8_t seen_fields = 0;
 };
 
 std::string quoted(std::string_view value) {
@@ -43,12 +52,33 @@ std::string quoted(std::string_view value) {
   return fmt::format("\"{}...\"", value.substr(0, kMaxQuotedValueBytes));
 }
 
-RequestError malformed(std::string_view what) {
-  return RequestError{400, kInvalidJson, std::string(what)};
+// JSON text as it was sent, cut like quoted().
+std::string as_sent(std::string_view json_text) {
+  if (json_text.size() <= kMaxQuotedValueBytes) return std::string(json_text);
+  return fmt::format("{}...", json_text.substr(0, kMaxQuotedValueBytes));
+}
+
+RequestError malformed(std::string detail) {
+  return RequestError{400, kInvalidJson, std::move(detail)};
 }
 
 RequestError invalid(std::string detail) {
   return RequestError{422, kInvalidField, std::move(detail)};
+}
+
+std::string describe_json_error(simdjson::error_code code) {
+  return fmt::format("body: not valid JSON ({})", simdjson::error_message(code));
+}
+
+// Records malformed JSON in `error`, replacing any field error found before it, and returns false
+// so that the caller stops reading.
+bool stop_malformed(std::optional<RequestError>& error, simdjson::error_code code) {
+  error = malformed(describe_json_error(code));
+  return false;
+}
+
+void record_invalid(std::optional<RequestError>& error, std::string detail) {
+  if (!error) error = invalid(std::move(detail));
 }
 
 std::string_view trim_right(std::string_view text) {
@@ -57,6 +87,38 @@ std::string_view trim_right(std::string_view text) {
     text.remove_suffix(1);
   }
   return text;
+}
+
+bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// True when `text` is a number by the JSON grammar (RFC 8259, section 6): an optional minus,
+// an integer part without leading zeros, an optional fraction and an optional exponent.
+// simdjson 3.0's get_number_type() only classifies a token by its leading digits, so it
+// accepts `1.` and `01`.
+bool is_json_number(std::string_view text) {
+  std::size_t i = 0;
+  auto skip_digits = [&] {
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > start;
+  };
+
+  if (i < text.size() && text[i] == '-') ++i;
+  if (i < text.size() && text[i] == '0') {
+    ++i;
+  } else if (!skip_digits()) {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!skip_digits()) return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!skip_digits()) return false;
+  }
+  return i == text.size();
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -68,107 +130,182 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// A value of the wrong type as an error detail shows it: scalars as their text, containers by
-// their kind.
-std::string describe_value(ondemand::value& value, ondemand::json_type type) {
-  if (type == ondemand::json_type::object) return "an object";
-  if (type == ondemand::json_type::array) return "an array";
-  return quoted(trim_right(value.raw_json_token()));
-}
-
-// Reads a string field; a non-string value is an invalid field. Returns false on malformed JSON.
-enum class FieldResult : std::uint8_t { kOk, kInvalid, kMalformed };
-
-FieldResult read_string(ondemand::value& value, std::string_view name, std::string_view& out,
-                        std::optional<RequestError>& error) {
-  ondemand::json_type type;
-  if (value.type().get(type)) return FieldResult::kMalformed;
-  if (type != ondemand::json_type::string) {
-    if (!error) {
-      error = invalid(fmt::format("{}: {} must be a string", name, describe_value(value, type)));
-    }
-    return FieldResult::kInvalid;
+// Describes a value of the wrong type for an error detail, as it was sent: scalars as their JSON
+// text (`123`, `true`, `"BUY"`), containers by their kind. A scalar whose text is not valid JSON
+// (`tru`, `1.`) stops the scan as malformed JSON, so the detail only ever quotes valid JSON.
+bool describe_value(ondemand::value& value, std::string_view name, ondemand::json_type type,
+                    std::string& description, std::optional<RequestError>& error) {
+  if (type == ondemand::json_type::object) {
+    description = "an object";
+    return true;
   }
-  if (value.get_string().get(out)) return FieldResult::kMalformed;
-  return FieldResult::kOk;
+  if (type == ondemand::json_type::array) {
+    description = "an array";
+    return true;
+  }
+
+  std::string_view text = trim_right(value.raw_json_token());
+  simdjson::error_code code = simdjson::SUCCESS;
+  if (type == ondemand::json_type::number) {
+    if (!is_json_number(text)) code = simdjson::NUMBER_ERROR;
+  } else if (type == ondemand::json_type::boolean) {
+    bool boolean = false;
+    code = value.get_bool().get(boolean);
+  } else if (type == ondemand::json_type::null) {
+    bool is_null = false;
+    code = value.is_null().get(is_null);
+    if (!code && !is_null) code = simdjson::N_ATOM_ERROR;
+  } else if (type == ondemand::json_type::string) {
+    std::string_view unescaped;
+    code = value.get_string().get(unescaped);
+  }
+  if (code) {
+    std::string_view kind = type == ondemand::json_type::number ? "number" : "value";
+    error = malformed(fmt::format("{}: {} is not a valid JSON {}", name, as_sent(text), kind));
+    return false;
+  }
+
+  description = as_sent(text);
+  return true;
 }
 
-// Reads a number field as its raw token text, or the content of a string.
-FieldResult read_number_text(ondemand::value& value, std::string_view name, std::string_view& out,
-                             bool& is_null, std::optional<RequestError>& error) {
+// The read_* functions below return false for malformed JSON, recorded in `error`. A value of
+// the wrong type is recorded in `error` as an invalid field, if no error came before it, and
+// the scan goes on with `out` left empty.
+
+bool read_string(ondemand::value& value, std::string_view name,
+                 std::optional<std::string_view>& out, std::optional<RequestError>& error) {
   ondemand::json_type type;
-  if (value.type().get(type)) return FieldResult::kMalformed;
-  is_null = type == ondemand::json_type::null;
-  if (is_null) {
-    bool null_value = false;
-    if (value.is_null().get(null_value) || !null_value) return FieldResult::kMalformed;
-    return FieldResult::kOk;
+  if (auto code = value.type().get(type)) return stop_malformed(error, code);
+  if (type != ondemand::json_type::string) {
+    std::string sent;
+    if (!describe_value(value, name, type, sent, error)) return false;
+    record_invalid(error, fmt::format("{}: {} must be a string", name, sent));
+    return true;
+  }
+
+  std::string_view text;
+  if (auto code = value.get_string().get(text)) return stop_malformed(error, code);
+  out = text;
+  return true;
+}
+
+// Reads a number field as its raw token text, or the content of a string. Null leaves `out`
+// empty, as if the field were absent.
+bool read_number_text(ondemand::value& value, std::string_view name,
+                      std::optional<std::string_view>& out, std::optional<RequestError>& error) {
+  ondemand::json_type type;
+  if (auto code = value.type().get(type)) return stop_malformed(error, code);
+  if (type == ondemand::json_type::null) {
+    bool is_null = false;
+    if (auto code = value.is_null().get(is_null)) return stop_malformed(error, code);
+    if (!is_null) return stop_malformed(error, simdjson::N_ATOM_ERROR);
+    return true;
   }
   if (type == ondemand::json_type::string) {
-    if (value.get_string().get(out)) return FieldResult::kMalformed;
-    return FieldResult::kOk;
+    std::string_view text;
+    if (auto code = value.get_string().get(text)) return stop_malformed(error, code);
+    out = text;
+    return true;
   }
   if (type != ondemand::json_type::number) {
-    if (!error) {
-      error = invalid(fmt::format("{}: {} must be a number", name, describe_value(value, type)));
-    }
-    return FieldResult::kInvalid;
+    std::string sent;
+    if (!describe_value(value, name, type, sent, error)) return false;
+    record_invalid(error, fmt::format("{}: {} must be a number", name, sent));
+    return true;
   }
+
+  // simdjson's on-demand API leaves number tokens unchecked until they are converted, and the
+  // engine's decimal parser reads the text itself, so the JSON grammar is checked here.
   std::string_view raw = trim_right(value.raw_json_token());
-  // Make simdjson validate the number's grammar; the engine parses the text itself.
-  ondemand::number_type number_type;
-  if (value.get_number_type().get(number_type)) {
-    if (!error) error = invalid(fmt::format("{}: {} is not a valid number", name, quoted(raw)));
-    return FieldResult::kInvalid;
+  if (!is_json_number(raw)) {
+    error = malformed(fmt::format("{}: {} is not a valid JSON number", name, as_sent(raw)));
+    return false;
   }
   out = raw;
-  return FieldResult::kOk;
+  return true;
 }
 
-// Collects the fields of one order object. Unknown fields are ignored. Returns false only for
-// malformed JSON; a wrong field type is recorded in `error` and the scan goes on.
+bool read_client_order_id(ondemand::value& value, std::optional<std::string_view>& out,
+                          std::optional<RequestError>& error) {
+  ondemand::json_type type;
+  if (auto code = value.type().get(type)) return stop_malformed(error, code);
+  if (type == ondemand::json_type::null) return true;
+  return read_string(value, "client_order_id", out, error);
+}
+
+bool read_post_only(ondemand::value& value, bool& out, std::optional<RequestError>& error) {
+  ondemand::json_type type;
+  if (auto code = value.type().get(type)) return stop_malformed(error, code);
+  if (type == ondemand::json_type::null) return true;
+  if (type == ondemand::json_type::boolean) {
+    if (auto code = value.get_bool().get(out)) return stop_malformed(error, code);
+    return true;
+  }
+
+  std::string sent;
+  if (!describe_value(value, "post_only", type, sent, error)) return false;
+  record_invalid(error, fmt::format("post_only: {} must be true or false", sent));
+  return true;
+}
+
+std::optional<OrderField> find_order_field(std::string_view key) {
+  if (key == "symbol") return OrderField::kSymbol;
+  if (key == "side") return OrderField::kSide;
+  if (key == "order_type") return OrderField::kOrderType;
+  if (key == "price") return OrderField::kPrice;
+  if (key == "quantity") return OrderField::kQuantity;
+  if (key == "client_order_id") return OrderField::kClientOrderId;
+  if (key == "post_only") return OrderField::kPostOnly;
+  return std::nullopt;
+}
+
+bool read_field(OrderField field, std::string_view key, ondemand::value& value, RawOrder& raw,
+                std::optional<RequestError>& error) {
+  switch (field) {
+    case OrderField::kSymbol:
+      return read_string(value, key, raw.symbol, error);
+    case OrderField::kSide:
+      return read_string(value, key, raw.side, error);
+    case OrderField::kOrderType:
+      return read_string(value, key, raw.order_type, error);
+    case OrderField::kPrice:
+      return read_number_text(value, key, raw.price, error);
+    case OrderField::kQuantity:
+      return read_number_text(value, key, raw.quantity, error);
+    case OrderField::kClientOrderId:
+      return read_client_order_id(value, raw.client_order_id, error);
+    case OrderField::kPostOnly:
+      return read_post_only(value, raw.post_only, error);
+    case OrderField::kCount:
+      break;
+  }
+  return true;
+}
+
+// Collects the fields of one order object. Unknown fields are skipped unread. A known field
+// sent twice is an invalid field, so that no value is silently dropped. Returns false only for
+// malformed JSON. A field error is recorded in `error` and the scan goes on to the end of the
+// object, so that malformed JSON after it still wins.
 bool scan_order(ondemand::object& object, RawOrder& raw, std::optional<RequestError>& error) {
   for (auto field_result : object) {
-    ondemand::field field;
-    if (std::move(field_result).get(field)) return false;
+    ondemand::field json_field;
+    if (auto code = std::move(field_result).get(json_field)) return stop_malformed(error, code);
     std::string_view key;
-    if (field.unescaped_key().get(key)) return false;
-    ondemand::value value = field.value();
+    if (auto code = json_field.unescaped_key().get(key)) return stop_malformed(error, code);
+    std::optional<OrderField> field = find_order_field(key);
+    if (!field) continue;
 
-    FieldResult result = FieldResult::kOk;
-    bool is_null = false;
-    if (key == "symbol") {
-      result = read_string(value, key, raw.symbol, error);
-      raw.has_symbol = result == FieldResult::kOk;
-    } else if (key == "side") {
-      result = read_string(value, key, raw.side, error);
-      raw.has_side = result == FieldResult::kOk;
-    } else if (key == "order_type") {
-      result = read_string(value, key, raw.order_type, error);
-      raw.has_order_type = result == FieldResult::kOk;
-    } else if (key == "client_order_id") {
-      ondemand::json_type type;
-      if (value.type().get(type)) return false;
-      if (type != ondemand::json_type::null) {
-        result = read_string(value, key, raw.client_order_id, error);
-        raw.has_client_order_id = result == FieldResult::kOk;
-      }
-    } else if (key == "price") {
-      result = read_number_text(value, key, raw.price, is_null, error);
-      raw.has_price = result == FieldResult::kOk && !is_null;
-    } else if (key == "quantity") {
-      result = read_number_text(value, key, raw.quantity, is_null, error);
-      raw.has_quantity = result == FieldResult::kOk && !is_null;
-    } else if (key == "post_only") {
-      ondemand::json_type type;
-      if (value.type().get(type)) return false;
-      if (type == ondemand::json_type::boolean) {
-        if (value.get_bool().get(raw.post_only)) return false;
-      } else if (type != ondemand::json_type::null && !error) {
-        error = invalid("post_only: must be true or false");
-      }
+    // A bit per known field finds repeats without a second pass over the object.
+    auto bit = static_cast<std::uint8_t>(1u << static_cast<unsigned>(*field));
+    if ((raw.seen_fields & bit) != 0) {
+      record_invalid(error, fmt::format("{}: duplicate field, send each field once", key));
+      continue;
     }
-    if (result == FieldResult::kMalformed) return false;
+    raw.seen_fields |= bit;
+
+    ondemand::value value = json_field.value();
+    if (!read_field(*field, key, value, raw, error)) return false;
   }
   return true;
 }
@@ -193,8 +330,7 @@ std::string describe_decimal_error(std::string_view field, std::string_view text
     case RejectReason::kOverflow:
       return fmt::format("{}: {} is too large", field, quoted(text));
     default:
-      return fmt::format("{}: {} is not a valid number ({})", field, quoted(text),
-                         engine::to_string(reason));
+      return fmt::format("{}: {} is not a valid decimal number", field, quoted(text));
   }
 }
 
@@ -204,55 +340,56 @@ std::optional<RequestError> validate(const RawOrder& raw, const engine::EngineCo
   using engine::OrderType;
   using engine::Side;
 
-  if (!raw.has_symbol) return invalid("symbol: missing");
-  auto symbol = engine::Symbol::parse(raw.symbol);
+  if (!raw.symbol) return invalid("symbol: missing");
+  auto symbol = engine::Symbol::parse(*raw.symbol);
   if (!symbol.ok()) {
     return invalid(fmt::format("symbol: {} must be 1-16 characters of A-Z, 0-9, '.', '_' or '-'",
-                               quoted(raw.symbol)));
+                               quoted(*raw.symbol)));
   }
   order.symbol = symbol.value();
 
-  if (!raw.has_side) return invalid("side: missing");
-  if (iequals(raw.side, "BUY")) {
+  if (!raw.side) return invalid("side: missing");
+  if (iequals(*raw.side, "BUY")) {
     order.side = Side::kBuy;
-  } else if (iequals(raw.side, "SELL")) {
+  } else if (iequals(*raw.side, "SELL")) {
     order.side = Side::kSell;
   } else {
-    return invalid(fmt::format("side: {} must be BUY or SELL", quoted(raw.side)));
+    return invalid(fmt::format("side: {} must be BUY or SELL", quoted(*raw.side)));
   }
 
-  if (!raw.has_order_type) return invalid("order_type: missing");
-  if (iequals(raw.order_type, "LIMIT")) {
+  if (!raw.order_type) return invalid("order_type: missing");
+  if (iequals(*raw.order_type, "LIMIT")) {
     order.type = OrderType::kLimit;
-  } else if (iequals(raw.order_type, "MARKET")) {
+  } else if (iequals(*raw.order_type, "MARKET")) {
     order.type = OrderType::kMarket;
-  } else if (iequals(raw.order_type, "IOC")) {
+  } else if (iequals(*raw.order_type, "IOC")) {
     order.type = OrderType::kIoc;
-  } else if (iequals(raw.order_type, "FOK")) {
+  } else if (iequals(*raw.order_type, "FOK")) {
     order.type = OrderType::kFok;
   } else {
     return invalid(
-        fmt::format("order_type: {} must be MARKET, LIMIT, IOC or FOK", quoted(raw.order_type)));
+        fmt::format("order_type: {} must be MARKET, LIMIT, IOC or FOK", quoted(*raw.order_type)));
   }
 
   engine::Instrument instrument = config.instrument_for(order.symbol);
-  if (!raw.has_quantity) return invalid("quantity: missing");
-  auto quantity = engine::parse_quantity(raw.quantity, instrument);
+  if (!raw.quantity) return invalid("quantity: missing");
+  auto quantity = engine::parse_quantity(*raw.quantity, instrument);
   if (!quantity.ok()) {
-    return invalid(describe_decimal_error("quantity", raw.quantity, quantity.reason(), instrument));
+    return invalid(
+        describe_decimal_error("quantity", *raw.quantity, quantity.reason(), instrument));
   }
   order.quantity = quantity.value();
 
   order.price = engine::Price{0};
-  if (raw.has_price) {
-    auto price = engine::parse_price(raw.price, instrument);
+  if (raw.price) {
+    auto price = engine::parse_price(*raw.price, instrument);
     if (!price.ok()) {
-      return invalid(describe_decimal_error("price", raw.price, price.reason(), instrument));
+      return invalid(describe_decimal_error("price", *raw.price, price.reason(), instrument));
     }
     order.price = price.value();
     if (!engine::compute_notional(order.price, order.quantity).ok()) {
-      return invalid(fmt::format("quantity: {} times price {} is too large", quoted(raw.quantity),
-                                 quoted(raw.price)));
+      return invalid(fmt::format("quantity: {} times price {} is too large", quoted(*raw.quantity),
+                                 quoted(*raw.price)));
     }
   } else if (order.type != OrderType::kMarket) {
     return invalid(
@@ -265,11 +402,11 @@ std::optional<RequestError> validate(const RawOrder& raw, const engine::EngineCo
                                engine::to_string(order.type)));
   }
 
-  if (raw.has_client_order_id && !order.client_order_id.assign(raw.client_order_id)) {
+  if (raw.client_order_id && !order.client_order_id.assign(*raw.client_order_id)) {
     return invalid(fmt::format("client_order_id: {} is longer than {} bytes",
-                               quoted(raw.client_order_id), ClientOrderId::kMaxLength));
+                               quoted(*raw.client_order_id), ClientOrderId::kMaxLength));
   }
-  if (!raw.has_client_order_id) order.client_order_id = ClientOrderId{};
+  if (!raw.client_order_id) order.client_order_id = ClientOrderId{};
   return std::nullopt;
 }
 
@@ -282,13 +419,62 @@ bool read_order(ondemand::object& object, const engine::EngineConfig& config, Or
   return true;
 }
 
-// True when nothing but whitespace follows the document's root value.
-bool at_end(ondemand::document& document) {
-  return document.current_location().error() == simdjson::OUT_OF_BOUNDS;
+// Returns the offset just past the bracket that closes the root object or array of `json`, or
+// npos when the root never closes or closes with the wrong kind of bracket.
+std::size_t find_root_end(std::string_view json) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  char root_open = 0;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (depth++ == 0) root_open = c;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      if (--depth > 0) continue;
+      bool matches = (root_open == '{') == (c == '}');
+      return matches ? i + 1 : std::string_view::npos;
+    }
+  }
+  return std::string_view::npos;
 }
 
-std::string describe_json_error(simdjson::error_code code) {
-  return fmt::format("body: not valid JSON ({})", simdjson::error_message(code));
+RequestError trailing_content(std::size_t offset) {
+  return malformed(fmt::format(
+      "body: unexpected content at byte {} after the end of the JSON document", offset));
+}
+
+// Opens the document's root object. simdjson reports content after a root object whose last
+// byte is not '}' as a document that ended early, so on that error this finds where the root
+// object really ends and names the content after it. Only bodies that fail take that scan.
+std::optional<RequestError> open_root_object(ondemand::document& document, std::string_view body,
+                                             ondemand::object& object) {
+  auto code = document.get_object().get(object);
+  if (!code) return std::nullopt;
+  if (code == simdjson::INCORRECT_TYPE) return malformed("body: must be a JSON object");
+
+  if (code == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+    std::size_t offset = find_root_end(body);
+    while (offset < body.size() && is_json_whitespace(body[offset])) ++offset;
+    if (offset < body.size()) return trailing_content(offset);
+  }
+  return malformed(describe_json_error(code));
+}
+
+// Checks that only whitespace follows the root value, once it has been read to its end.
+std::optional<RequestError> check_document_end(ondemand::document& document,
+                                               std::string_view body) {
+  auto location = document.current_location();
+  if (location.error() == simdjson::OUT_OF_BOUNDS) return std::nullopt;
+  if (location.error()) return malformed(describe_json_error(location.error()));
+  return trailing_content(static_cast<std::size_t>(location.value_unsafe() - body.data()));
 }
 
 }  // namespace
@@ -336,16 +522,21 @@ bool OrderJsonParser::parse_order(std::string_view body, std::size_t capacity, O
     return false;
   }
   ondemand::object object;
-  code = document.get_object().get(object);
-  if (code) {
-    error = malformed(code == simdjson::INCORRECT_TYPE ? "body: must be a JSON object"
-                                                       : describe_json_error(code));
+  std::optional<RequestError> body_error = open_root_object(document, body, object);
+  if (body_error) {
+    error = std::move(*body_error);
     return false;
   }
 
+  // Malformed JSON, found while reading or after the object, outranks an invalid field.
   std::optional<RequestError> field_error;
-  if (!read_order(object, config_, order, field_error) || !at_end(document)) {
-    error = malformed("body: not valid JSON");
+  if (!read_order(object, config_, order, field_error)) {
+    error = std::move(*field_error);
+    return false;
+  }
+  body_error = check_document_end(document, body);
+  if (body_error) {
+    error = std::move(*body_error);
     return false;
   }
   if (field_error) {
@@ -369,10 +560,9 @@ bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
     return false;
   }
   ondemand::object object;
-  code = document.get_object().get(object);
-  if (code) {
-    error = malformed(code == simdjson::INCORRECT_TYPE ? "body: must be a JSON object"
-                                                       : describe_json_error(code));
+  std::optional<RequestError> body_error = open_root_object(document, body, object);
+  if (body_error) {
+    error = std::move(*body_error);
     return false;
   }
 
@@ -380,12 +570,19 @@ bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
   for (auto field_result : object) {
     ondemand::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
-      error = malformed("body: not valid JSON");
+    code = std::move(field_result).get(field);
+    if (!code) code = field.unescaped_key().get(key);
+    if (code) {
+      error = malformed(describe_json_error(code));
       return false;
     }
     if (key != "orders") continue;
 
+    // A second "orders" array would otherwise replace the first one's orders unseen.
+    if (found_orders) {
+      error = invalid("orders: duplicate field, send one orders array");
+      return false;
+    }
     ondemand::array array;
     code = field.value().get_array().get(array);
     if (code == simdjson::INCORRECT_TYPE) {
@@ -397,12 +594,12 @@ bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
       return false;
     }
     found_orders = true;
-    entries.clear();
 
     for (auto element_result : array) {
       ondemand::value element;
-      if (std::move(element_result).get(element)) {
-        error = malformed("body: not valid JSON");
+      code = std::move(element_result).get(element);
+      if (code) {
+        error = malformed(describe_json_error(code));
         return false;
       }
       if (entries.size() == limits_.max_batch_orders) {
@@ -419,17 +616,23 @@ bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
             invalid(fmt::format("orders[{}]: must be an order object", entries.size() - 1));
         continue;
       }
+      if (code) {
+        error = malformed(describe_json_error(code));
+        return false;
+      }
       std::optional<RequestError> field_error;
-      if (code || !read_order(order_object, config_, entry.order, field_error)) {
-        error = malformed("body: not valid JSON");
+      if (!read_order(order_object, config_, entry.order, field_error)) {
+        error = std::move(*field_error);
         return false;
       }
       entry.ok = !field_error;
       if (field_error) entry.error = std::move(*field_error);
     }
   }
-  if (!at_end(document)) {
-    error = malformed("body: not valid JSON");
+
+  body_error = check_document_end(document, body);
+  if (body_error) {
+    error = std::move(*body_error);
     return false;
   }
   if (!found_orders) {

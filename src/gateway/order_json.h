@@ -53,13 +53,15 @@ class OrderJsonParser {
   OrderJsonParser(const engine::EngineConfig& config, JsonLimits limits);
 
   // Parses a single-order body. `capacity` is the number of readable bytes from body.data()
-  // (at least body.size() + 64). Returns true and fills `order`, or false and fills `error`.
+  // (at least body.size() + 64). Returns true and fills `order`, or false and fills `error`:
+  // 400 for malformed JSON or content after the root object, 422 for a field that is missing,
+  // invalid or sent twice. Unknown fields are ignored.
   [[nodiscard]] bool parse_order(std::string_view body, std::size_t capacity, OrderRequest& order,
                                  RequestError& error);
 
   // Parses {"orders": [...]}. Returns false with `error` when the body as a whole is invalid:
-  // malformed JSON, no "orders" array, too many or no orders. Otherwise fills one entry per
-  // element, each an order or its own error.
+  // malformed JSON anywhere in it, no "orders" array or two of them, too many or no orders.
+  // Otherwise fills one entry per element, each an order or its own error.
   [[nodiscard]] bool parse_batch(std::string_view body, std::size_t capacity,
                                  std::vector<BatchEntry>& entries, RequestError& error);
 

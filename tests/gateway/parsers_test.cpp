@@ -66,9 +66,42 @@ INSTANTIATE_TEST_SUITE_P(
                   422, R"(quantity: "2.5" has more decimals than the lot size 1)"},
         OrderCase{
             R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":true,"price":1})", 422,
-            R"(quantity: "true" must be a number)"},
+            "quantity: true must be a number"},
         OrderCase{R"({"symbol":7,"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})", 422,
-                  R"(symbol: "7" must be a string)"},
+                  "symbol: 7 must be a string"},
+        OrderCase{R"({"symbol":123,"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})", 422,
+                  "symbol: 123 must be a string"},
+        OrderCase{R"({"symbol":"AAPL","side":true,"order_type":"LIMIT","quantity":1,"price":1})",
+                  422, "side: true must be a string"},
+        OrderCase{R"({"symbol":null,"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})",
+                  422, "symbol: null must be a string"},
+        OrderCase{R"({"symbol":-1.5e3,"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})",
+                  422, "symbol: -1.5e3 must be a string"},
+        OrderCase{R"({"symbol":[1],"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})", 422,
+                  "symbol: an array must be a string"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1,"post_only":"yes"})",
+            422, R"(post_only: "yes" must be true or false)"},
+        OrderCase{R"({"symbol":12345678901234567890123456789012345678901234567890,"side":"BUY"})",
+                  422, "symbol: 1234567890123456789012345678901234567890... must be a string"},
+        OrderCase{R"({"symbol":tru,"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})", 400,
+                  "symbol: tru is not a valid JSON value"},
+        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1.})",
+                  400, "price: 1. is not a valid JSON number"},
+        OrderCase{R"({"symbol":1.e5,"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})",
+                  400, "symbol: 1.e5 is not a valid JSON number"},
+        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":01,"price":1})",
+                  400, "quantity: 01 is not a valid JSON number"},
+        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":2e})",
+                  400, "price: 2e is not a valid JSON number"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":-0.5E+2})",
+            422, R"(price: "-0.5E+2" must be positive)"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":"abc","price":1})",
+            422, R"(quantity: "abc" is not a valid decimal number)"},
+        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":"","price":1})",
+                  422, R"(quantity: "" is not a valid decimal number)"},
         OrderCase{R"({"side":"BUY","order_type":"LIMIT","quantity":1,"price":1})", 422,
                   "symbol: missing"},
         OrderCase{R"({"symbol":"AAPL","order_type":"LIMIT","quantity":1,"price":1})", 422,
@@ -91,7 +124,33 @@ INSTANTIATE_TEST_SUITE_P(
             422, R"(quantity: "99999999999999999999" is too large)"},
         OrderCase{
             R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1} {})", 400,
-            "body: not valid JSON"},
+            "body: unexpected content at byte 75 after the end of the JSON document"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1} xyz)",
+            400, "body: unexpected content at byte 75 after the end of the JSON document"},
+        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1}1)",
+                  400, "body: unexpected content at byte 74 after the end of the JSON document"},
+        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1}})",
+                  400, "body: unexpected content at byte 74 after the end of the JSON document"},
+        OrderCase{R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1)",
+                  400,
+                  "body: not valid JSON (JSON document ended early in the middle of an object or "
+                  "array.)"},
+        OrderCase{R"({"symbol":"}","side":"BUY" xyz)", 400,
+                  "body: not valid JSON (JSON document ended early in the middle of an object or "
+                  "array.)"},
+        OrderCase{
+            R"({"symbol":"AAPL","symbol":"MSFT","side":"BUY","order_type":"LIMIT","quantity":1,"price":1})",
+            422, "symbol: duplicate field, send each field once"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1,"quantity":null})",
+            422, "quantity: duplicate field, send each field once"},
+        OrderCase{
+            R"({"symbol":"AAPL","s\u0079mbol":"MSFT","side":"BUY","order_type":"LIMIT","quantity":1,"price":1})",
+            422, "symbol: duplicate field, send each field once"},
+        OrderCase{
+            R"({"symbol":"AAPL","side":"BUY","order_type":"LIMIT","quantity":1,"price":1,"note":1,"note":2})",
+            0, ""},
         OrderCase{R"("AAPL")", 400, "body: must be a JSON object"}));
 
 TEST(OrderJson, BatchKeepsValidOrdersAndIndexesErrors) {
@@ -116,6 +175,57 @@ TEST(OrderJson, BatchKeepsValidOrdersAndIndexesErrors) {
   too_long.reserve(too_long.size() + 64);
   EXPECT_FALSE(parser.parse_batch(too_long, too_long.capacity(), entries, error));
   EXPECT_EQ(error.status, 422);
+}
+
+TEST(OrderJson, BatchNamesWhyTheBodyIsRejected) {
+  static const engine::EngineConfig config;
+  OrderJsonParser parser(config, JsonLimits{});
+  const std::string order = R"({"symbol":"AAPL","side":"BUY","order_type":"MARKET","quantity":1})";
+  struct Case {
+    std::string body;
+    int status;
+    std::string detail;
+  };
+  const std::vector<Case> cases = {
+      {R"({"orders":[)" + order + ",]}", 400,
+       "body: not valid JSON (The JSON document has an improper structure: missing or superfluous "
+       "commas, braces, missing keys, etc.)"},
+      {R"({"orders":[)" + order + "]} xyz", 400,
+       "body: unexpected content at byte 79 after the end of the JSON document"},
+      {R"({"orders":[)" + order + "]}{}", 400,
+       "body: unexpected content at byte 78 after the end of the JSON document"},
+      {R"({"orders":[{"symbol":"AAPL","quantity":1.}]})", 400,
+       "quantity: 1. is not a valid JSON number"},
+      {R"({"orders":[)" + order + R"(],"orders":[)" + order + "]}", 422,
+       "orders: duplicate field, send one orders array"},
+  };
+  for (const Case& row : cases) {
+    std::string body = row.body;
+    body.reserve(body.size() + 64);
+    std::vector<BatchEntry> entries;
+    RequestError error;
+    ASSERT_FALSE(parser.parse_batch(body, body.capacity(), entries, error)) << row.body;
+    EXPECT_EQ(error.status, row.status) << row.body;
+    EXPECT_EQ(error.detail, row.detail) << row.body;
+  }
+}
+
+TEST(OrderJson, BatchRejectsOrderWithDuplicateField) {
+  static const engine::EngineConfig config;
+  OrderJsonParser parser(config, JsonLimits{});
+  std::string body =
+      R"({"orders":[{"symbol":"AAPL","side":"BUY","order_type":"MARKET","quantity":1,)"
+      R"("side":"SELL"},{"symbol":"AAPL","side":"BUY","order_type":"MARKET","quantity":1}]})";
+  body.reserve(body.size() + 64);
+
+  std::vector<BatchEntry> entries;
+  RequestError error;
+  ASSERT_TRUE(parser.parse_batch(body, body.capacity(), entries, error)) << error.detail;
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_FALSE(entries[0].ok);
+  EXPECT_EQ(entries[0].error.status, 422);
+  EXPECT_EQ(entries[0].error.detail, "side: duplicate field, send each field once");
+  EXPECT_TRUE(entries[1].ok) << entries[1].error.detail;
 }
 
 TEST(HttpRequestParser, PipelinedRequestsByteByByte) {

@@ -308,7 +308,14 @@ void BatchWorker::apply(const Command& command, bool replaying, Completion& comp
     case CommandKind::kCancel: {
       auto status = engine_.cancel(command.cancel_id, command.user, *events_);
       completion.applied = status.ok();
-      if (!status.ok()) completion.reason = status.reason();
+      if (!status.ok()) {
+        completion.reason = status.reason();
+        return;
+      }
+      // The cancelled order left its book, so the book's snapshot is published again.
+      if (auto record = orders_.find(command.cancel_id)) {
+        touched_symbols_.emplace(record->request.symbol.view());
+      }
       return;
     }
 

@@ -23,6 +23,8 @@ constexpr std::size_t kInitialInputBytes = 16 * 1024;
 constexpr std::size_t kMaxPendingOutputBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxPendingSlots = 4096;
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+// How long a closing connection keeps reading and discarding after its last reply.
+constexpr auto kLingerTime = std::chrono::seconds(2);
 
 std::shared_ptr<spdlog::logger> http_log() {
   static std::shared_ptr<spdlog::logger> logger = spdlog::get("http");
@@ -73,6 +75,31 @@ void Connection::close() {
   socket_.close(ignored);
 }
 
+void Connection::linger_close() {
+  if (closed_ || lingering_) return;
+  lingering_ = true;
+  linger_deadline_ = std::chrono::steady_clock::now() + kLingerTime;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  discard_input();
+}
+
+void Connection::discard_input() {
+  if (closed_ || reading_) return;
+  reading_ = true;
+  socket_.async_read_some(
+      asio::buffer(input_.data(), input_.size()),
+      [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+        self->reading_ = false;
+        if (self->closed_) return;
+        if (error) {
+          self->close();
+          return;
+        }
+        self->discard_input();
+      });
+}
+
 bool Connection::idle() const {
   return slots_.empty() && output_.empty() && !writing_active_ && !parser_.started() &&
          input_begin_ == input_end_;
@@ -104,6 +131,10 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
   if (error) {
     // The peer closed or reset the connection; replies still pending cannot be delivered.
     close();
+    return;
+  }
+  if (lingering_) {
+    discard_input();
     return;
   }
   input_end_ += bytes;
@@ -197,7 +228,7 @@ void Connection::release_ready_slots() {
 void Connection::flush() {
   if (closed_ || writing_active_) return;
   if (output_.empty()) {
-    if (no_more_requests_ && slots_.empty()) close();
+    if (no_more_requests_ && slots_.empty()) linger_close();
     return;
   }
 
@@ -223,6 +254,10 @@ void Connection::on_written(const boost::system::error_code& error) {
 }
 
 void Connection::check_deadline(std::chrono::steady_clock::time_point now) {
+  if (lingering_) {
+    if (now > linger_deadline_) close();
+    return;
+  }
   bool write_stuck = writing_active_ && now - write_started_ > config_.idle_timeout;
   bool request_stuck = parser_.started() && now > request_deadline_;
   bool idle_too_long = idle() && now > idle_deadline_;

@@ -132,6 +132,11 @@ class Connection final : public ReplyTarget, public std::enable_shared_from_this
   void release_ready_slots();
   [[nodiscard]] bool idle() const;
   void check_deadline(std::chrono::steady_clock::time_point now);
+  // Ends a connection after its last reply: sends FIN, then reads and discards what the client
+  // still sends until it closes or kLingerTime passes. Closing at once could make the kernel
+  // answer the unread request bytes with a reset that destroys the reply before it is read.
+  void linger_close();
+  void discard_input();
 
   boost::asio::ip::tcp::socket socket_;
   IoThread& thread_;
@@ -149,6 +154,8 @@ class Connection final : public ReplyTarget, public std::enable_shared_from_this
   std::uint64_t first_slot_ = 0;  // number of slots_.front()
 
   bool reading_ = false;
+  bool lingering_ = false;
+  std::chrono::steady_clock::time_point linger_deadline_;
   bool writing_active_ = false;
   bool closed_ = false;
   bool no_more_requests_ = false;  // the last request asked to close, or a parse error

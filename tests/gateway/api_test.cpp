@@ -277,6 +277,31 @@ TEST(ApiAuth, UsersCannotTouchEachOthersOrders) {
   EXPECT_EQ(again.status, 409) << again.body;
 }
 
+TEST(ApiBook, CancelRemovesOrderFromBook) {
+  ServerProcess server;
+  std::string alice = register_user(server.port(), "book-user");
+  KeepAliveClient client(server.port());
+
+  Reply placed = client.request("POST", "/api/orders", limit_order("SELL", "151.01", "50"), alice);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  std::string id = json_raw(placed.body, "id").value_or("0");
+  Reply resting = client.request("GET", "/api/book/AAPL");
+  EXPECT_NE(resting.body.find(R"("price":151.01)"), std::string::npos) << resting.body;
+
+  Reply cancelled = client.request("DELETE", "/api/orders/" + id, "", alice);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+
+  // The book is a snapshot published by the batch worker; allow it a moment to appear.
+  std::string book;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  do {
+    book = client.request("GET", "/api/book/AAPL").body;
+    if (book.find(R"("asks":[])") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_NE(book.find(R"("asks":[])"), std::string::npos) << book;
+}
+
 TEST(ApiAuth, ForgedAndExpiredTokensAre401) {
   ServerProcess server({"--token-ttl-s", "1"});
   std::string token = register_user(server.port(), "carol");

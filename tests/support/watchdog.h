@@ -1,5 +1,5 @@
 // Watchdog: aborts the test binary with a message when a test outlives its time limit, so a hung
-// PostgreSQL call fails the test instead of stalling the suite.
+// call into a server (Redis, PostgreSQL, hft serve) fails the test instead of stalling the suite.
 #pragma once
 
 #include <chrono>

@@ -131,30 +131,39 @@ std::string read_credentials(ondemand::parser& parser, const std::string& body,
   if (!code) code = document.get_object().get(object);
   if (code) return fmt::format("body: must be a JSON object ({})", simdjson::error_message(code));
 
+  auto invalid_json = [](simdjson::error_code error) {
+    return fmt::format("body: not valid JSON ({})", simdjson::error_message(error));
+  };
   for (auto field_result : object) {
     ondemand::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
-      return "body: not valid JSON";
-    }
+    if (auto error = std::move(field_result).get(field)) return invalid_json(error);
+    if (auto error = field.unescaped_key().get(key)) return invalid_json(error);
     std::optional<std::string>* target = key == "username"   ? &fields.username
                                          : key == "email"    ? &fields.email
                                          : key == "password" ? &fields.password
                                                              : nullptr;
     if (target == nullptr) continue;
+    if (target->has_value()) {
+      status = 422;
+      return fmt::format("{}: duplicate field, send each field once", key);
+    }
     ondemand::value value = field.value();
     ondemand::json_type type;
-    if (value.type().get(type)) return "body: not valid JSON";
+    if (auto error = value.type().get(type)) return invalid_json(error);
     if (type != ondemand::json_type::string) {
       status = 422;
-      return fmt::format("{}: must be a string", key);
+      std::string_view shown = type == ondemand::json_type::object  ? "an object"
+                               : type == ondemand::json_type::array ? "an array"
+                                                                    : value.raw_json_token();
+      return fmt::format("{}: {} must be a string", key, shown.substr(0, 40));
     }
     std::string_view text;
-    if (value.get_string().get(text)) return "body: not valid JSON";
+    if (auto error = value.get_string().get(text)) return invalid_json(error);
     *target = std::string(text);
   }
   if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return "body: not valid JSON";
+    return "body: unexpected content after the end of the JSON document";
   }
   return {};
 }

@@ -134,7 +134,7 @@ class Connection final : public ReplyTarget, public std::enable_shared_from_this
   void check_deadline(std::chrono::steady_clock::time_point now);
   // Ends a connection after its last reply: sends FIN, then reads and discards what the client
   // still sends until it closes or kLingerTime passes. Closing at once could make the kernel
-  // answer the unread request bytes with a reset that destroys the reply before it is read.
+  // respond to unread request bytes with a reset that destroys the reply before it is read.
   void linger_close();
   void discard_input();
 

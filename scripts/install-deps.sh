@@ -27,7 +27,7 @@ packages=(
 if ! $build_only; then
   packages+=(
     # tests and benchmarks
-    libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+    libgtest-dev libgmock-dev libbenchmark-dev clang clang-format libclang-rt-14-dev
     wrk nginx-light redis-server postgresql-15 iproute2 procps curl
     # deployment checks in tests/deploy
     docker-compose unzip

@@ -12,14 +12,14 @@
 //   MixedStream: 80% amend, 9% new limit, 6% cancel, 3% IOC and 2% market orders against a book
 //     that starts with 10,000 orders, each operation timed alone with the TSC (lfence, rdtsc);
 //     reports p50, p99, p99.9 and maximum latency in nanoseconds, and the timer's own cost.
+#include <benchmark/benchmark.h>
+#include <x86intrin.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-#include <benchmark/benchmark.h>
-#include <x86intrin.h>
 
 #include "engine/engine.h"
 
@@ -219,16 +219,16 @@ class LiveOrders final : public EventSink {
   }
 
   void on_accepted(const OrderAccepted& event) override {
-    recorded_.push_back(Recorded{Recorded::kAccepted, event.id.value, event.user.value,
-                                event.side, event.price.ticks, false});
+    recorded_.push_back(Recorded{Recorded::kAccepted, event.id.value, event.user.value, event.side,
+                                 event.price.ticks, false});
   }
   void on_amended(const OrderAmended& event) override {
-    recorded_.push_back(Recorded{Recorded::kAmended, event.id.value, event.user.value,
-                                Side::kBuy, event.price.ticks, false});
+    recorded_.push_back(Recorded{Recorded::kAmended, event.id.value, event.user.value, Side::kBuy,
+                                 event.price.ticks, false});
   }
   void on_update(const OrderUpdate& event) override {
-    recorded_.push_back(Recorded{Recorded::kUpdate, event.id.value, event.user.value, Side::kBuy,
-                                0, event.remaining.lots > 0});
+    recorded_.push_back(Recorded{Recorded::kUpdate, event.id.value, event.user.value, Side::kBuy, 0,
+                                 event.remaining.lots > 0});
   }
 
   // Applies the events recorded since the last call to the live set.
@@ -320,10 +320,10 @@ void BM_MixedStream(benchmark::State& state) {
     for (std::size_t i = 0; i < kInitial; ++i) {
       const Side side = i % 2 == 0 ? Side::kBuy : Side::kSell;
       const std::int64_t offset = random.uniform(1, 50);
-      (void)engine.submit(limit_order(next_id++, 1 + random.next() % 100, side,
-                                      side == Side::kBuy ? kMid - offset : kMid + offset,
-                                      random.uniform(1, 100)),
-                          live);
+      (void)engine.submit(
+          limit_order(next_id++, 1 + random.next() % 100, side,
+                      side == Side::kBuy ? kMid - offset : kMid + offset, random.uniform(1, 100)),
+          live);
       live.apply();
     }
 
@@ -345,9 +345,9 @@ void BM_MixedStream(benchmark::State& state) {
         // Amend: move the order up to 2 ticks, staying on its side of the middle, and change its
         // quantity.
         const LiveOrders::Entry target = live.pick(pick);
-        const std::int64_t moved =
-            target.side == Side::kBuy ? std::clamp(target.price + step, kMid - 50, kMid - 1)
-                                      : std::clamp(target.price + step, kMid + 1, kMid + 50);
+        const std::int64_t moved = target.side == Side::kBuy
+                                       ? std::clamp(target.price + step, kMid - 50, kMid - 1)
+                                       : std::clamp(target.price + step, kMid + 1, kMid + 50);
         start = fenced_tsc();
         Status status = engine.amend(OrderId{target.id}, UserId{target.user}, Price{moved},
                                      Quantity{lots}, live);

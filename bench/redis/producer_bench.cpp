@@ -4,14 +4,14 @@
 // Usage: producer_bench REDIS_URL [ORDERS] [PIPELINE_ENTRIES] [PAYLOAD_BYTES]
 // Defaults: 200000 orders, 64 XADDs per round trip, 64-byte payloads. bench/redis/run.sh starts
 // a redis-server and runs this next to redis-benchmark.
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "redis/order_producer.h"
 
@@ -60,8 +60,7 @@ int main(int argc, char** argv) {
     }
   }
   producer.stop();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   auto stats = producer.stats();
   fmt::print(

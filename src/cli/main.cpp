@@ -1,8 +1,7 @@
 // Entry point of `hft`: one executable for the server, the load client, the aggregator and the
 // orchestrated run.
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "cli/commands.h"
 #include "common/exit_codes.h"

@@ -1,11 +1,13 @@
 // `hft run`: the whole load test on one machine. Starts `hft serve` (unless --api-url aims at a
 // running server), starts N `hft load` processes as separate processes, as they would run on
 // separate machines, collects their output, prints the merged report and stops the server.
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -18,9 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "common/exit_codes.h"
@@ -94,8 +93,14 @@ class ServerGuard {
   ServerGuard(const RunOptions& options, std::filesystem::path run_dir)
       : run_dir_(std::move(run_dir)), log_path_(run_dir_ / "server.log") {
     Subprocess::Options spawn;
-    spawn.args = {current_executable().string(), "serve", "--host", options.host, "--port",
-                  std::to_string(options.port), "--data-dir", (run_dir_ / "data").string()};
+    spawn.args = {current_executable().string(),
+                  "serve",
+                  "--host",
+                  options.host,
+                  "--port",
+                  std::to_string(options.port),
+                  "--data-dir",
+                  (run_dir_ / "data").string()};
     spawn.args.insert(spawn.args.end(), options.serve_args.begin(), options.serve_args.end());
     spawn.stdout_mode = Subprocess::Output::kFile;
     spawn.stderr_mode = Subprocess::Output::kFile;
@@ -218,8 +223,8 @@ bool run_clients(const RunOptions& options, const std::string& api_url,
 
   // Clients register, run for the duration and print; past the grace period they are ended.
   auto start = Clock::now();
-  auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(
-                             (options.duration_s + options.grace_s) * 1000));
+  auto deadline = start + std::chrono::milliseconds(
+                              static_cast<int64_t>((options.duration_s + options.grace_s) * 1000));
   auto next_progress = start + std::chrono::seconds(5);
   bool interrupted = false;
   while (true) {
@@ -268,8 +273,8 @@ bool run_clients(const RunOptions& options, const std::string& api_url,
   }
   if (::isatty(STDERR_FILENO) != 0) std::cerr << '\n';
 
-  for (auto& client : clients) client.exit_code = client.process->wait_for_exit(
-      std::chrono::seconds(10));
+  for (auto& client : clients)
+    client.exit_code = client.process->wait_for_exit(std::chrono::seconds(10));
   return !interrupted;
 }
 
@@ -325,13 +330,14 @@ int run(const RunOptions& options) {
     run_dir = make_run_dir(local, remove_run_dir);
     server = std::make_unique<ServerGuard>(local, run_dir);
     api_url = fmt::format("http://{}:{}", local.host, local.port);
-    std::cerr << fmt::format("hft run: starting hft serve on {} (data and log in {})\n",
-                             api_url, run_dir.string());
+    std::cerr << fmt::format("hft run: starting hft serve on {} (data and log in {})\n", api_url,
+                             run_dir.string());
     auto deadline = Clock::now() + std::chrono::seconds(local.startup_timeout_s);
     bool healthy = false;
     while (Clock::now() < deadline && server->process().running() && g_stop_signal == 0) {
       if (hft::http_request(local.host, local.port, "GET", "/health", {}, {},
-                            std::chrono::seconds(1)).status == 200) {
+                            std::chrono::seconds(1))
+              .status == 200) {
         healthy = true;
         break;
       }
@@ -339,9 +345,9 @@ int run(const RunOptions& options) {
     }
     if (!healthy) {
       auto exit_code = server->process().wait_for_exit(std::chrono::milliseconds(0));
-      std::string why = exit_code ? fmt::format("exited with code {}", *exit_code)
-                                  : fmt::format("did not answer /health within {} s",
-                                                local.startup_timeout_s);
+      std::string why =
+          exit_code ? fmt::format("exited with code {}", *exit_code)
+                    : fmt::format("did not answer /health within {} s", local.startup_timeout_s);
       std::cerr << fmt::format("hft run: hft serve {}; the end of its log ({}):\n{}\n", why,
                                server->log_path().string(), server->log_tail());
       return g_stop_signal != 0 ? 128 + g_stop_signal.load() : kExitFailure;
@@ -383,10 +389,10 @@ int run(const RunOptions& options) {
   if (server) {
     auto code = server->stop();
     if (!code || *code != 0) {
-      std::cerr << fmt::format("hft run: hft serve did not stop cleanly ({}); the end of its "
-                               "log:\n{}\n",
-                               code ? "exit " + std::to_string(*code) : "killed after 30 s",
-                               server->log_tail());
+      std::cerr << fmt::format(
+          "hft run: hft serve did not stop cleanly ({}); the end of its "
+          "log:\n{}\n",
+          code ? "exit " + std::to_string(*code) : "killed after 30 s", server->log_tail());
       server_code = kExitFailure;
     }
     if (remove_run_dir && server_code == kExitOk) {
@@ -414,8 +420,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--duration", options->duration_s, "Seconds each client sends orders")
       ->envname("DURATION_SEC")
       ->capture_default_str();
-  command->add_option("--api-url", options->api_url,
-                      "Test a running server at this URL instead of starting one")
+  command
+      ->add_option("--api-url", options->api_url,
+                   "Test a running server at this URL instead of starting one")
       ->envname("API_URL");
   command->add_option("--host", options->host, "Address of the local server")
       ->envname("HOST")
@@ -423,24 +430,29 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--port", options->port, "Port of the local server (0 picks a free one)")
       ->envname("PORT")
       ->capture_default_str();
-  command->add_option("--data-dir", options->data_dir,
-                      "Folder for the local server's journal and log (default: a temporary "
-                      "folder, removed after a clean run)")
+  command
+      ->add_option("--data-dir", options->data_dir,
+                   "Folder for the local server's journal and log (default: a temporary "
+                   "folder, removed after a clean run)")
       ->envname("DATA_DIR");
-  command->add_option("--serve-arg", options->serve_args,
-                      "Extra flag for the local server, repeatable (e.g. --serve-arg=--ack=queued)")
+  command
+      ->add_option("--serve-arg", options->serve_args,
+                   "Extra flag for the local server, repeatable (e.g. --serve-arg=--ack=queued)")
       ->envname("SERVE_ARG")
       ->allow_extra_args(false);
-  command->add_option("--startup-timeout", options->startup_timeout_s,
-                      "Seconds to wait for the local server's /health")
+  command
+      ->add_option("--startup-timeout", options->startup_timeout_s,
+                   "Seconds to wait for the local server's /health")
       ->envname("STARTUP_TIMEOUT_S")
       ->capture_default_str();
-  command->add_option("--grace", options->grace_s,
-                      "Seconds past the duration before unfinished clients are ended")
+  command
+      ->add_option("--grace", options->grace_s,
+                   "Seconds past the duration before unfinished clients are ended")
       ->envname("GRACE_S")
       ->capture_default_str();
-  command->add_option("--output", options->output_path,
-                      "File to save every client's raw output to, for `hft aggregate` later")
+  command
+      ->add_option("--output", options->output_path,
+                   "File to save every client's raw output to, for `hft aggregate` later")
       ->envname("RUN_OUTPUT");
 
   load::add_load_options(*command, options->load);

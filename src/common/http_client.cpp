@@ -1,12 +1,12 @@
 #include "common/http_client.h"
 
-#include <cctype>
-#include <thread>
+#include <fmt/format.h>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <fmt/format.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <thread>
 
 namespace hft {
 
@@ -45,25 +45,26 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
   };
 
   stream.expires_after(timeout);
-  resolver.async_resolve(host, std::to_string(port), [&](beast::error_code error,
-                                                         tcp::resolver::results_type results) {
-    if (error) return fail("resolving", error);
-    stream.async_connect(results, [&](beast::error_code error, const tcp::endpoint&) {
-      if (error) return fail("connecting to", error);
-      http::async_write(stream, request, [&](beast::error_code error, std::size_t) {
-        if (error) return fail("sending to", error);
-        http::async_read(stream, buffer, parser, [&](beast::error_code error, std::size_t) {
-          if (error) return fail("reading from", error);
-          done = true;
+  resolver.async_resolve(
+      host, std::to_string(port),
+      [&](beast::error_code error, tcp::resolver::results_type results) {
+        if (error) return fail("resolving", error);
+        stream.async_connect(results, [&](beast::error_code error, const tcp::endpoint&) {
+          if (error) return fail("connecting to", error);
+          http::async_write(stream, request, [&](beast::error_code error, std::size_t) {
+            if (error) return fail("sending to", error);
+            http::async_read(stream, buffer, parser, [&](beast::error_code error, std::size_t) {
+              if (error) return fail("reading from", error);
+              done = true;
+            });
+          });
         });
       });
-    });
-  });
   io.run_for(timeout);
 
   if (!done) {
-    response.error = fmt::format("request to {}:{} timed out after {} ms", host, port,
-                                 timeout.count());
+    response.error =
+        fmt::format("request to {}:{} timed out after {} ms", host, port, timeout.count());
     return response;
   }
   if (!response.error.empty()) return response;

@@ -58,8 +58,7 @@ Subprocess::Subprocess(Options options) {
   pid_ = ::fork();
   if (pid_ < 0) throw system_error("fork");
   if (pid_ == 0) {
-    auto redirect = [](Output mode, const std::filesystem::path& path, int pipe_write,
-                       int target) {
+    auto redirect = [](Output mode, const std::filesystem::path& path, int pipe_write, int target) {
       int fd = -1;
       if (mode == Output::kFile) fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (mode == Output::kPipe) fd = pipe_write;

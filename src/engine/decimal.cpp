@@ -148,7 +148,8 @@ Result<std::int64_t> to_increments(std::string_view text, const Decimal& increme
 // Formats value x 10^-scale with exactly `scale` decimals.
 std::string format_scaled(Int128 value, int scale) {
   const bool negative = value < 0;
-  Uint128 magnitude = negative ? static_cast<Uint128>(-(value + 1)) + 1 : static_cast<Uint128>(value);
+  Uint128 magnitude =
+      negative ? static_cast<Uint128>(-(value + 1)) + 1 : static_cast<Uint128>(value);
 
   std::string digits;
   do {
@@ -245,8 +246,8 @@ std::string format_notional(Notional notional, const Instrument& instrument) {
   return format_scaled(value, instrument.tick_size.scale + instrument.lot_size.scale);
 }
 
-std::string format_average_price(Notional notional, Quantity quantity,
-                                 const Instrument& instrument, int extra_decimals) {
+std::string format_average_price(Notional notional, Quantity quantity, const Instrument& instrument,
+                                 int extra_decimals) {
   const int extra = std::clamp(extra_decimals, 0, 9);
   const int tick_scale = instrument.tick_size.scale;
   if (quantity.lots == 0) return format_scaled(0, tick_scale);
@@ -254,8 +255,8 @@ std::string format_average_price(Notional notional, Quantity quantity,
   // notional / quantity is a price in ticks; times the tick mantissa and 10^extra it becomes
   // an integer at scale tick_scale + extra, after rounding half away from zero.
   const bool negative = (notional.units < 0) != (quantity.lots < 0);
-  Int128 numerator = static_cast<Int128>(notional.units) * instrument.tick_size.mantissa *
-                     pow10(extra);
+  Int128 numerator =
+      static_cast<Int128>(notional.units) * instrument.tick_size.mantissa * pow10(extra);
   Int128 denominator = quantity.lots;
   if (numerator < 0) numerator = -numerator;
   if (denominator < 0) denominator = -denominator;

@@ -54,8 +54,7 @@ struct Instrument {
 [[nodiscard]] Result<Price> parse_price(std::string_view text, const Instrument& instrument);
 
 // The same for a quantity in lots; a value off the lot size is kOffLot.
-[[nodiscard]] Result<Quantity> parse_quantity(std::string_view text,
-                                              const Instrument& instrument);
+[[nodiscard]] Result<Quantity> parse_quantity(std::string_view text, const Instrument& instrument);
 
 // Formats with exactly as many decimals as the tick size: 15025 ticks of 0.01 is "150.25".
 [[nodiscard]] std::string format_price(Price price, const Instrument& instrument);

@@ -18,7 +18,9 @@ struct OrderIdHash {
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  std::size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>{}(text);
+  }
 };
 
 // An order while it takes liquidity: a new order, or a resting order whose amended price
@@ -98,8 +100,7 @@ class Engine::Impl {
   }
   std::uint32_t find_book(std::string_view symbol) const;
 
-  Status reject(OrderId id, UserId user, RequestKind request, RejectReason reason,
-                EventSink& sink);
+  Status reject(OrderId id, UserId user, RequestKind request, RejectReason reason, EventSink& sink);
   bool outside_price_band(const Book& book, Price price) const;
   std::int64_t market_limit_ticks(const Book& book, Side side) const;
   bool crosses(const Book& book, Side side, std::int64_t limit_ticks) const;
@@ -193,7 +194,8 @@ bool Engine::Impl::crosses(const Book& book, Side side, std::int64_t limit_ticks
 
 // Walks the orders a fill-or-kill order would meet, in priority order, the way `match` would.
 // Returns nullopt when the order would fill completely.
-std::optional<RejectReason> Engine::Impl::check_fill_or_kill(const Book& book, const Taker& taker) const {
+std::optional<RejectReason> Engine::Impl::check_fill_or_kill(const Book& book,
+                                                             const Taker& taker) const {
   const std::vector<LevelSlot>& makers = book.levels(opposite(taker.side));
   std::int64_t needed = taker.remaining.lots;
   __int128 notional = 0;
@@ -289,8 +291,8 @@ void Engine::Impl::fill(Book& book, std::uint32_t maker_index, Taker& taker, Eve
   sink.on_trade(Trade{++trade_sequence_, book.id, book.instrument.symbol.view(), price, quantity,
                       maker.id, taker.id, maker.user, taker.user, taker.side});
 
-  OrderUpdate update{maker.id, maker.user, OrderStatus::kPartiallyFilled, maker.filled,
-                     maker.remaining, maker.filled_notional};
+  OrderUpdate update{maker.id,     maker.user,      OrderStatus::kPartiallyFilled,
+                     maker.filled, maker.remaining, maker.filled_notional};
   if (maker.remaining.lots == 0) {
     update.status = OrderStatus::kFilled;
     books_.unlink(maker_index);
@@ -301,8 +303,7 @@ void Engine::Impl::fill(Book& book, std::uint32_t maker_index, Taker& taker, Eve
 }
 
 // Takes a resting order out of the book for good and reports it cancelled.
-void Engine::Impl::remove_resting(std::uint32_t node_index, CancelReason reason,
-                                  EventSink& sink) {
+void Engine::Impl::remove_resting(std::uint32_t node_index, CancelReason reason, EventSink& sink) {
   const OrderNode node = books_.node(node_index);
   books_.unlink(node_index);
   index_.erase(node.id);
@@ -310,12 +311,11 @@ void Engine::Impl::remove_resting(std::uint32_t node_index, CancelReason reason,
   ++stats_.cancels;
 
   sink.on_cancelled(OrderCancelled{node.id, node.user, node.remaining, reason});
-  sink.on_update(OrderUpdate{node.id, node.user, OrderStatus::kCancelled, node.filled,
-                             Quantity{0}, node.filled_notional});
+  sink.on_update(OrderUpdate{node.id, node.user, OrderStatus::kCancelled, node.filled, Quantity{0},
+                             node.filled_notional});
 }
 
-void Engine::Impl::rest(std::uint32_t book_index, const Taker& taker,
-                        const OrderDetails& details) {
+void Engine::Impl::rest(std::uint32_t book_index, const Taker& taker, const OrderDetails& details) {
   const std::uint32_t node_index = books_.allocate_node();
   OrderNode& node = books_.node(node_index);
   node.id = taker.id;
@@ -383,8 +383,8 @@ Status Engine::Impl::submit(const NewOrder& order, EventSink& sink) {
   match(book_index, taker, sink);
 
   // The unfilled part rests (a limit order) or is cancelled (everything else).
-  OrderUpdate update{order.id, order.user, OrderStatus::kFilled, taker.filled, Quantity{0},
-                     taker.filled_notional};
+  OrderUpdate update{order.id,     order.user,  OrderStatus::kFilled,
+                     taker.filled, Quantity{0}, taker.filled_notional};
   if (taker.remaining.lots > 0) {
     if (taker.stopped || order.type != OrderType::kLimit) {
       const CancelReason reason =
@@ -490,8 +490,8 @@ Status Engine::Impl::amend(OrderId id, UserId requester, Price new_price, Quanti
   amended.filled = taker.filled;
   amended.filled_notional = taker.filled_notional;
   amended.position = taker.position;
-  OrderUpdate update{id, taker.user, OrderStatus::kFilled, taker.filled, Quantity{0},
-                     taker.filled_notional};
+  OrderUpdate update{id,           taker.user,  OrderStatus::kFilled,
+                     taker.filled, Quantity{0}, taker.filled_notional};
   if (taker.remaining.lots > 0 && !taker.stopped) {
     books_.link_tail(book_index, side, node_index);
     update.status = status_of_open_order(taker.filled);

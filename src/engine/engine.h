@@ -133,8 +133,8 @@ class Engine {
   // its place in the queue, while a larger quantity or a new price moves it to the back. A new
   // price that crosses the book trades at once, except for a post-only order, which is rejected
   // and left unchanged.
-  [[nodiscard]] Status amend(OrderId id, UserId requester, Price new_price,
-                             Quantity new_remaining, EventSink& sink);
+  [[nodiscard]] Status amend(OrderId id, UserId requester, Price new_price, Quantity new_remaining,
+                             EventSink& sink);
 
   // Looks up `id` and starts loading its resting order into the CPU cache without waiting for it.
   // A caller that knows its next requests (a batch) can call it a few requests ahead of a cancel

@@ -69,7 +69,7 @@ struct OrderAmended {
   OrderId id;
   UserId user;
   Price price;
-  Quantity remaining;    // the new open quantity
+  Quantity remaining;          // the new open quantity
   bool priority_kept = false;  // true for a pure quantity reduction
 };
 
@@ -79,7 +79,7 @@ struct OrderUpdate {
   UserId user;
   OrderStatus status = OrderStatus::kOpen;
   Quantity filled;
-  Quantity remaining;     // open quantity still resting; zero once the order is done
+  Quantity remaining;        // open quantity still resting; zero once the order is done
   Notional filled_notional;  // sum of price x quantity over its fills; average = this / filled
 };
 
@@ -98,8 +98,8 @@ class EventSink {
 };
 
 // Any one event.
-using Event = std::variant<OrderAccepted, OrderRejected, Trade, OrderCancelled, OrderAmended,
-                           OrderUpdate>;
+using Event =
+    std::variant<OrderAccepted, OrderRejected, Trade, OrderCancelled, OrderAmended, OrderUpdate>;
 
 // A sink that records every event in order, for tests, replays and callers that process events
 // after the call. Symbol views stay valid only while the engine lives.

@@ -78,7 +78,7 @@ class FlatIndexMap {
     return std::bit_ceil(std::max<std::size_t>(16, expected_size * 2));
   }
 
-  std::size_t home(const Key& key) const { return Hash{}(key) & mask_; }
+  std::size_t home(const Key& key) const { return Hash{}(key)&mask_; }
 
   void place(Entry entry) {
     for (std::size_t slot = home(entry.key);; slot = (slot + 1) & mask_, ++entry.distance) {

@@ -48,13 +48,14 @@ void apply_fill(PositionState& position, Side side, Price price, Quantity quanti
   const std::int64_t closing = std::min(lots, open);
   const std::int64_t closing_notional = price.ticks * closing;
   const std::int64_t closing_flow = buy ? -closing_notional : closing_notional;
-  const std::int64_t removed_cost = closing == open
-                                        ? position.open_cost.units
-                                        : proportional_cost(position.open_cost.units, closing, open);
-  const __int128 realized = static_cast<__int128>(position.realized_pnl.units) + closing_flow -
-                            removed_cost;
-  position.realized_pnl.units = static_cast<std::int64_t>(std::clamp<__int128>(
-      realized, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()));
+  const std::int64_t removed_cost =
+      closing == open ? position.open_cost.units
+                      : proportional_cost(position.open_cost.units, closing, open);
+  const __int128 realized =
+      static_cast<__int128>(position.realized_pnl.units) + closing_flow - removed_cost;
+  position.realized_pnl.units = static_cast<std::int64_t>(
+      std::clamp<__int128>(realized, std::numeric_limits<std::int64_t>::min(),
+                           std::numeric_limits<std::int64_t>::max()));
   position.open_cost.units -= removed_cost;
   position.net.lots = net + (buy ? closing : -closing);
 

@@ -81,28 +81,28 @@ enum class SelfTradePrevention : std::uint8_t {
 // Why a new order, a cancel or an amend was rejected. A rejected request changes nothing.
 enum class RejectReason : std::uint8_t {
   // Decimal text of a price or quantity.
-  kInvalidNumber,    // not a JSON number
-  kNegative,         // below zero
-  kZero,             // zero where a positive value is required
-  kTooManyDecimals,  // more decimal places than the tick or lot size has
-  kOffTick,          // not a whole multiple of the tick size
-  kOffLot,           // not a whole multiple of the lot size
-  kOverflow,         // more ticks or lots than fit in 64 bits
-  kNotionalOverflow, // price x quantity does not fit in 64 bits at the notional scale
+  kInvalidNumber,     // not a JSON number
+  kNegative,          // below zero
+  kZero,              // zero where a positive value is required
+  kTooManyDecimals,   // more decimal places than the tick or lot size has
+  kOffTick,           // not a whole multiple of the tick size
+  kOffLot,            // not a whole multiple of the lot size
+  kOverflow,          // more ticks or lots than fit in 64 bits
+  kNotionalOverflow,  // price x quantity does not fit in 64 bits at the notional scale
   // Instruments and symbols.
   kInvalidSymbol,     // not 1-16 characters of A-Z 0-9 . _ -
   kTooManySymbols,    // the engine already has its maximum number of symbols
   kInvalidIncrement,  // a tick or lot size that is not a positive decimal of at most 9 digits
   // Orders.
-  kInvalidPrice,          // a limit price of zero or less
-  kInvalidQuantity,       // a quantity of zero or less
-  kDuplicateOrderId,      // the id belongs to a resting order
-  kUnknownOrder,          // no resting order has this id (never seen, filled or cancelled)
-  kNotOwner,              // the order belongs to another user
-  kWouldTakeLiquidity,    // a post-only order would trade on arrival
-  kPostOnlyRequiresLimit, // post-only set on a market, IOC or FOK order
-  kPriceBand,             // the price is further from the last trade than the band allows
-  kFokNotFillable,        // a fill-or-kill order cannot fill completely right now
+  kInvalidPrice,           // a limit price of zero or less
+  kInvalidQuantity,        // a quantity of zero or less
+  kDuplicateOrderId,       // the id belongs to a resting order
+  kUnknownOrder,           // no resting order has this id (never seen, filled or cancelled)
+  kNotOwner,               // the order belongs to another user
+  kWouldTakeLiquidity,     // a post-only order would trade on arrival
+  kPostOnlyRequiresLimit,  // post-only set on a market, IOC or FOK order
+  kPriceBand,              // the price is further from the last trade than the band allows
+  kFokNotFillable,         // a fill-or-kill order cannot fill completely right now
 };
 
 // The stable snake_case code of a reason ("off_tick", "duplicate_order_id"), for APIs and logs.
@@ -110,10 +110,10 @@ enum class RejectReason : std::uint8_t {
 
 // Why the engine cancelled an accepted order or its unfilled part.
 enum class CancelReason : std::uint8_t {
-  kRequested,           // the owner asked
-  kUnfilledRemainder,   // the rest of a market or IOC order, which never rests
-  kSelfTradePrevention, // it would have traded with an order of the same user
-  kNotionalLimit,       // the filled notional of the incoming order reached the 64-bit limit
+  kRequested,            // the owner asked
+  kUnfilledRemainder,    // the rest of a market or IOC order, which never rests
+  kSelfTradePrevention,  // it would have traded with an order of the same user
+  kNotionalLimit,        // the filled notional of the incoming order reached the 64-bit limit
 };
 
 [[nodiscard]] std::string_view to_string(CancelReason reason);
@@ -123,15 +123,15 @@ enum class OrderStatus : std::uint8_t { kOpen, kPartiallyFilled, kFilled, kCance
 
 // "OPEN", "PARTIALLY_FILLED", "FILLED", "CANCELLED" or "REJECTED".
 [[nodiscard]] std::string_view to_string(OrderStatus status);
-[[nodiscard]] std::string_view to_string(Side side);        // "BUY" or "SELL"
-[[nodiscard]] std::string_view to_string(OrderType type);   // "LIMIT", "MARKET", "IOC", "FOK"
+[[nodiscard]] std::string_view to_string(Side side);       // "BUY" or "SELL"
+[[nodiscard]] std::string_view to_string(OrderType type);  // "LIMIT", "MARKET", "IOC", "FOK"
 
 // Either a value or the reason it could not be produced. Check `ok()` before `value()`.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}                // NOLINT: implicit by design
-  Result(RejectReason reason) : state_(reason) {}              // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}    // NOLINT: implicit by design
+  Result(RejectReason reason) : state_(reason) {}  // NOLINT: implicit by design
 
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(state_); }
   [[nodiscard]] const T& value() const { return std::get<T>(state_); }

@@ -1,8 +1,7 @@
 #include "redis/connection.h"
 
-#include <sys/time.h>
-
 #include <fmt/format.h>
+#include <sys/time.h>
 
 namespace hft::redis {
 
@@ -28,7 +27,8 @@ std::string_view reply_text(const redisReply& reply) {
 ConnectResult Connection::connect(const RedisUrl& url, std::chrono::milliseconds timeout) {
   redisContext* context = redisConnectWithTimeout(url.host.c_str(), url.port, to_timeval(timeout));
   if (context == nullptr) {
-    return {nullptr, fmt::format("connecting to Redis at {} failed: out of memory", url.redacted())};
+    return {nullptr,
+            fmt::format("connecting to Redis at {} failed: out of memory", url.redacted())};
   }
   if (context->err != 0) {
     std::string error =
@@ -48,8 +48,7 @@ ConnectResult Connection::connect(const RedisUrl& url, std::chrono::milliseconds
     Reply reply = connection->command(args);
     if (!reply) return connection->error();
     if (reply->type == REDIS_REPLY_ERROR) {
-      return fmt::format("{} on Redis at {} failed: {}", step, url.redacted(),
-                         reply_text(*reply));
+      return fmt::format("{} on Redis at {} failed: {}", step, url.redacted(), reply_text(*reply));
     }
     return {};
   };

@@ -8,6 +8,8 @@
 // the connection: they come back as replies of type REDIS_REPLY_ERROR.
 #pragma once
 
+#include <hiredis/hiredis.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,8 +18,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <hiredis/hiredis.h>
 
 #include "redis/redis_url.h"
 

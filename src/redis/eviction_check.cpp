@@ -1,9 +1,9 @@
 #include "redis/eviction_check.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <optional>
-
-#include <fmt/format.h>
 
 namespace hft::redis {
 

@@ -1,11 +1,11 @@
 #include "redis/order_consumer.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <charconv>
 #include <map>
 #include <optional>
-
-#include <fmt/format.h>
 
 namespace hft::redis {
 
@@ -74,8 +74,7 @@ StreamEntry parse_stream_entry(const redisReply& entry, std::uint32_t shard) {
 }
 
 OrderConsumer::OrderConsumer(ConsumerOptions options) : options_(std::move(options)) {
-  for (std::uint32_t shard = 0; shard < std::max<std::uint32_t>(options_.shard_count, 1);
-       ++shard) {
+  for (std::uint32_t shard = 0; shard < std::max<std::uint32_t>(options_.shard_count, 1); ++shard) {
     stream_keys_.push_back(stream_key(shard));
   }
 }
@@ -164,8 +163,9 @@ ReadResult OrderConsumer::read_batch() {
 
   const std::string count = std::to_string(options_.batch_size);
   const std::string block_ms = std::to_string(options_.block.count());
-  std::vector<std::string_view> args = {"XREADGROUP", "GROUP", options_.group, options_.consumer,
-                                        "COUNT", count, "BLOCK", block_ms, "STREAMS"};
+  std::vector<std::string_view> args = {"XREADGROUP",      "GROUP",  options_.group,
+                                        options_.consumer, "COUNT",  count,
+                                        "BLOCK",           block_ms, "STREAMS"};
   for (const std::string& key : stream_keys_) args.push_back(key);
   for (std::size_t i = 0; i < stream_keys_.size(); ++i) args.push_back(">");
 

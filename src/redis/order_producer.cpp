@@ -1,10 +1,10 @@
 #include "redis/order_producer.h"
 
-#include <algorithm>
-#include <array>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
 
 namespace hft::redis {
 
@@ -141,10 +141,15 @@ void OrderProducer::send_batch(std::deque<Pending>& batch) {
   // Every XADD is buffered first, so the first read_reply() sends them all in one write.
   std::size_t appended = 0;
   for (const Pending& pending : batch) {
-    std::array<std::string_view, 9> args = {
-        "XADD",           stream_keys_[pending.shard], "*",
-        kFieldOrderId,    pending.order_id_text,       kFieldType,
-        pending.type_text, kFieldPayload,              pending.entry.payload};
+    std::array<std::string_view, 9> args = {"XADD",
+                                            stream_keys_[pending.shard],
+                                            "*",
+                                            kFieldOrderId,
+                                            pending.order_id_text,
+                                            kFieldType,
+                                            pending.type_text,
+                                            kFieldPayload,
+                                            pending.entry.payload};
     if (!connection_->append(args)) break;
     ++appended;
   }
@@ -165,8 +170,8 @@ void OrderProducer::send_batch(std::deque<Pending>& batch) {
     } else {
       outcome.status = PublishStatus::kRejected;
       outcome.error = reply->type == REDIS_REPLY_ERROR
-                          ? fmt::format("XADD on Redis at {} failed: {}",
-                                        options_.url.redacted(), reply_text(*reply))
+                          ? fmt::format("XADD on Redis at {} failed: {}", options_.url.redacted(),
+                                        reply_text(*reply))
                           : fmt::format("XADD on Redis at {} returned reply type {}",
                                         options_.url.redacted(), reply->type);
     }

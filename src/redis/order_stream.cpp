@@ -1,8 +1,8 @@
 #include "redis/order_stream.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace hft::redis {
 
@@ -35,9 +35,7 @@ void read_group_info(const redisReply& group, ShardStats& stats) {
 
 }  // namespace
 
-std::string stream_key(std::uint32_t shard) {
-  return fmt::format("{}{}", kStreamKeyPrefix, shard);
-}
+std::string stream_key(std::uint32_t shard) { return fmt::format("{}{}", kStreamKeyPrefix, shard); }
 
 std::uint32_t shard_for_symbol(std::string_view symbol, std::uint32_t shard_count) {
   constexpr std::uint64_t kFnvOffsetBasis = 14695981039346656037ULL;

@@ -1,8 +1,8 @@
 #include "redis/redis_url.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace hft::redis {
 

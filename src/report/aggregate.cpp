@@ -337,11 +337,13 @@ void add_aggregate_options(CLI::App& command, AggregateFlags& flags) {
       ->envname("EXPECT_CLIENTS")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  command.add_option("--min-throughput", flags.min_throughput,
-                     "Exit with code 3 when total successful orders/s is below this number")
+  command
+      .add_option("--min-throughput", flags.min_throughput,
+                  "Exit with code 3 when total successful orders/s is below this number")
       ->envname("MIN_THROUGHPUT");
-  command.add_option("--max-p99-ms", flags.max_p99_ms,
-                     "Exit with code 3 when the merged p99 latency in milliseconds is above this")
+  command
+      .add_option("--max-p99-ms", flags.max_p99_ms,
+                  "Exit with code 3 when the merged p99 latency in milliseconds is above this")
       ->envname("MAX_P99_MS");
 }
 
@@ -409,19 +411,18 @@ AggregateReport Aggregator::finish(const AggregateOptions& options) const {
   report.clients = results_.size();
   report.per_client = results_;
   // Rows by client id: numerically when both ids are numbers (2 before 10), else as text.
-  std::stable_sort(report.per_client.begin(), report.per_client.end(),
-                   [](const ClientResult& a, const ClientResult& b) {
-                     bool a_numeric = !a.client_id.empty() &&
-                                      a.client_id.find_first_not_of("0123456789") ==
-                                          std::string::npos;
-                     bool b_numeric = !b.client_id.empty() &&
-                                      b.client_id.find_first_not_of("0123456789") ==
-                                          std::string::npos;
-                     if (a_numeric && b_numeric && a.client_id.size() != b.client_id.size()) {
-                       return a.client_id.size() < b.client_id.size();
-                     }
-                     return a.client_id < b.client_id;
-                   });
+  std::stable_sort(
+      report.per_client.begin(), report.per_client.end(),
+      [](const ClientResult& a, const ClientResult& b) {
+        bool a_numeric = !a.client_id.empty() &&
+                         a.client_id.find_first_not_of("0123456789") == std::string::npos;
+        bool b_numeric = !b.client_id.empty() &&
+                         b.client_id.find_first_not_of("0123456789") == std::string::npos;
+        if (a_numeric && b_numeric && a.client_id.size() != b.client_id.size()) {
+          return a.client_id.size() < b.client_id.size();
+        }
+        return a.client_id < b.client_id;
+      });
   report.duplicate_clients = duplicates_;
   report.unparsed_lines = unparsed_lines_;
 

@@ -1,9 +1,9 @@
 #include "store/connection.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace hft::store {
 
@@ -44,10 +44,10 @@ ConnectResult Connection::connect(const PostgresUrl& url, std::chrono::milliseco
   std::string port = std::to_string(url.port);
   std::string connect_timeout =
       std::to_string(std::max<long long>(2, (timeout.count() + 999) / 1000));
-  std::vector<const char*> keywords = {"host", "port", "user", "dbname", "connect_timeout",
-                                       "application_name"};
-  std::vector<const char*> values = {url.host.c_str(), port.c_str(),
-                                     url.user.c_str(), url.database.c_str(),
+  std::vector<const char*> keywords = {
+      "host", "port", "user", "dbname", "connect_timeout", "application_name"};
+  std::vector<const char*> values = {url.host.c_str(),        port.c_str(),
+                                     url.user.c_str(),        url.database.c_str(),
                                      connect_timeout.c_str(), "hft"};
   if (!url.password.empty()) {
     keywords.push_back("password");
@@ -62,8 +62,8 @@ ConnectResult Connection::connect(const PostgresUrl& url, std::chrono::milliseco
 
   PGconn* connection = PQconnectdbParams(keywords.data(), values.data(), 0);
   if (connection == nullptr) {
-    return {nullptr, fmt::format("connecting to PostgreSQL at {} failed: out of memory",
-                                 url.redacted())};
+    return {nullptr,
+            fmt::format("connecting to PostgreSQL at {} failed: out of memory", url.redacted())};
   }
   if (PQstatus(connection) != CONNECTION_OK) {
     std::string error = fmt::format("connecting to PostgreSQL at {} failed: {}", url.redacted(),
@@ -103,10 +103,10 @@ Outcome Connection::execute(std::string_view sql, const std::vector<std::string>
   std::string statement(sql);
   std::vector<const char*> values;
   for (const std::string& parameter : parameters) values.push_back(parameter.c_str());
-  return check(QueryResult(PQexecParams(connection_, statement.c_str(),
-                                        static_cast<int>(values.size()), nullptr, values.data(),
-                                        nullptr, nullptr, 0)),
-               sql);
+  return check(
+      QueryResult(PQexecParams(connection_, statement.c_str(), static_cast<int>(values.size()),
+                               nullptr, values.data(), nullptr, nullptr, 0)),
+      sql);
 }
 
 Outcome Connection::copy_in(std::string_view copy_sql, std::string_view data) {

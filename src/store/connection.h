@@ -6,14 +6,14 @@
 // a lost connection broken() is true, and the caller connects again.
 #pragma once
 
+#include <libpq-fe.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <libpq-fe.h>
 
 #include "store/postgres_url.h"
 

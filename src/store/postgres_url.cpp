@@ -1,8 +1,8 @@
 #include "store/postgres_url.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace hft::store {
 
@@ -62,9 +62,9 @@ std::string PostgresUrl::redacted() const {
 
 PostgresUrlResult parse_postgres_url(std::string_view text) {
   auto reject = [&](std::string_view reason) {
-    return PostgresUrlResult{std::nullopt,
-                             fmt::format("invalid PostgreSQL URL '{}': {}; expected {}",
-                                         redact(text), reason, kExpectedForm)};
+    return PostgresUrlResult{
+        std::nullopt, fmt::format("invalid PostgreSQL URL '{}': {}; expected {}", redact(text),
+                                  reason, kExpectedForm)};
   };
 
   if (text.empty()) return reject("the URL is empty");
@@ -76,7 +76,8 @@ PostgresUrlResult parse_postgres_url(std::string_view text) {
 
   PostgresUrl url;
   std::size_t query_start = rest.find('?');
-  std::string_view query = query_start == std::string_view::npos ? "" : rest.substr(query_start + 1);
+  std::string_view query =
+      query_start == std::string_view::npos ? "" : rest.substr(query_start + 1);
   rest = rest.substr(0, query_start);
 
   std::size_t slash = rest.find('/');
@@ -122,7 +123,8 @@ PostgresUrlResult parse_postgres_url(std::string_view text) {
 
   if (!port_text.empty()) {
     int port = 0;
-    auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (error != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
         port > 65535) {
       return reject(fmt::format("the port '{}' is not a number in 1..65535", port_text));

@@ -1,8 +1,8 @@
 #include "store/schema.h"
 
-#include <cstdlib>
-
 #include <fmt/format.h>
+
+#include <cstdlib>
 
 namespace hft::store {
 
@@ -139,8 +139,8 @@ std::string migrate(Connection& connection) {
     return error;
   };
 
-  Outcome lock = connection.execute(fmt::format("SELECT pg_advisory_xact_lock({})",
-                                                kMigrationLockKey));
+  Outcome lock =
+      connection.execute(fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockKey));
   if (!lock.ok()) return fail(lock.error);
   Outcome table = connection.execute(
       "CREATE TABLE IF NOT EXISTS schema_version ("

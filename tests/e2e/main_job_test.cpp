@@ -18,8 +18,11 @@ TEST(MainJob, TwentyClientsShortRunReportsEveryClient) {
   auto stdout_path = dir.path() / "run.out";
   auto raw_path = dir.path() / "clients.out";
   ChildProcess::Options options;
-  options.args = {hft_binary(), "run", "--clients", "20", "--duration", "3", "--port",
-                  std::to_string(free_tcp_port()), "--output", raw_path.string()};
+  options.args = {hft_binary(), "run",
+                  "--clients",  "20",
+                  "--duration", "3",
+                  "--port",     std::to_string(free_tcp_port()),
+                  "--output",   raw_path.string()};
   options.stdout_mode = ChildProcess::Output::kFile;
   options.stdout_path = stdout_path;
   options.stderr_mode = ChildProcess::Output::kFile;
@@ -39,8 +42,8 @@ TEST(MainJob, TwentyClientsShortRunReportsEveryClient) {
 
   // The same client output, aggregated again as JSON, gives the figures to check.
   ChildProcess::Options aggregate_options;
-  aggregate_options.args = {hft_binary(), "aggregate", "--json", "--expect-clients", "20",
-                            raw_path.string()};
+  aggregate_options.args = {hft_binary(),       "aggregate", "--json",
+                            "--expect-clients", "20",        raw_path.string()};
   aggregate_options.stdout_mode = ChildProcess::Output::kFile;
   aggregate_options.stdout_path = dir.path() / "report.json";
   ChildProcess aggregate(aggregate_options);

@@ -1,11 +1,11 @@
 #include "engine/decimal.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 namespace hft::engine {
 namespace {
@@ -20,8 +20,8 @@ struct ParseCase {
   std::string_view text;
   std::string_view increment;  // tick size for prices, lot size for quantities
   bool ok;
-  std::int64_t units;          // expected ticks or lots when ok
-  RejectReason reason;         // expected reason when not ok
+  std::int64_t units;   // expected ticks or lots when ok
+  RejectReason reason;  // expected reason when not ok
 };
 
 void PrintTo(const ParseCase& c, std::ostream* out) {
@@ -53,16 +53,13 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{"1.5e2", "0.01", true, 15000, kNone},
         ParseCase{"1.5E+2", "0.01", true, 15000, kNone},
         ParseCase{"15025e-2", "0.01", true, 15025, kNone},
-        ParseCase{"150.250", "0.01", true, 15025, kNone},
-        ParseCase{"0.01", "0.01", true, 1, kNone},
+        ParseCase{"150.250", "0.01", true, 15025, kNone}, ParseCase{"0.01", "0.01", true, 1, kNone},
         ParseCase{"1e-2", "0.01", true, 1, kNone},
         ParseCase{"0.000000000000000000001e19", "0.01", true, 1, kNone},
         ParseCase{"92233720368547758.07", "0.01", true, std::numeric_limits<std::int64_t>::max(),
                   kNone},
-        ParseCase{"3.76", "0.02", true, 188, kNone},
-        ParseCase{"2.5", "0.5", true, 5, kNone},
-        ParseCase{"15", "5", true, 3, kNone},
-        ParseCase{"1.5e1", "5", true, 3, kNone},
+        ParseCase{"3.76", "0.02", true, 188, kNone}, ParseCase{"2.5", "0.5", true, 5, kNone},
+        ParseCase{"15", "5", true, 3, kNone}, ParseCase{"1.5e1", "5", true, 3, kNone},
         ParseCase{"3.77", "0.02", false, 0, RejectReason::kOffTick},
         ParseCase{"2.3", "0.5", false, 0, RejectReason::kOffTick},
         ParseCase{"12", "5", false, 0, RejectReason::kOffTick},
@@ -146,17 +143,13 @@ TEST_P(ParseIncrementTable, ParsesTickAndLotSizes) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Decimal, ParseIncrementTable,
-                         ::testing::Values(IncrementCase{"0.01", true, {1, 2}},
-                                           IncrementCase{"5", true, {5, 0}},
-                                           IncrementCase{"0.50", true, {5, 1}},
-                                           IncrementCase{"1e3", true, {1000, 0}},
-                                           IncrementCase{"0.000000001", true, {1, 9}},
-                                           IncrementCase{"0", false, {}},
-                                           IncrementCase{"-1", false, {}},
-                                           IncrementCase{"1e-10", false, {}},
-                                           IncrementCase{"10000000000", false, {}},
-                                           IncrementCase{"x", false, {}}));
+INSTANTIATE_TEST_SUITE_P(
+    Decimal, ParseIncrementTable,
+    ::testing::Values(IncrementCase{"0.01", true, {1, 2}}, IncrementCase{"5", true, {5, 0}},
+                      IncrementCase{"0.50", true, {5, 1}}, IncrementCase{"1e3", true, {1000, 0}},
+                      IncrementCase{"0.000000001", true, {1, 9}}, IncrementCase{"0", false, {}},
+                      IncrementCase{"-1", false, {}}, IncrementCase{"1e-10", false, {}},
+                      IncrementCase{"10000000000", false, {}}, IncrementCase{"x", false, {}}));
 
 TEST(Decimal, FormatsPricesWithTickDecimals) {
   EXPECT_EQ(format_price(Price{15025}, make_instrument("0.01")), "150.25");
@@ -174,8 +167,8 @@ TEST(Decimal, FormatThenParseRoundTrips) {
     ASSERT_TRUE(parsed.ok()) << ticks;
     EXPECT_EQ(parsed.value().ticks, ticks);
   }
-  const Result<Quantity> lots = parse_quantity(format_quantity(Quantity{12345}, instrument),
-                                               instrument);
+  const Result<Quantity> lots =
+      parse_quantity(format_quantity(Quantity{12345}, instrument), instrument);
   ASSERT_TRUE(lots.ok());
   EXPECT_EQ(lots.value().lots, 12345);
 }

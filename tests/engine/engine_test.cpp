@@ -1,11 +1,11 @@
 #include "engine/engine.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine_test_helpers.h"
 
@@ -407,13 +407,13 @@ TEST_P(SelfTradePreventionModes, AppliesIncomingOrdersChoice) {
   for (const Trade& trade : trades) EXPECT_NE(trade.maker_user, trade.taker_user);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Engine, SelfTradePreventionModes,
-    ::testing::Values(
-        SelfTradeCase{SelfTradePrevention::kCancelIncoming, 0, true, OrderStatus::kCancelled, 0},
-        SelfTradeCase{SelfTradePrevention::kCancelResting, 1, false,
-                      OrderStatus::kPartiallyFilled, 5},
-        SelfTradeCase{SelfTradePrevention::kCancelBoth, 0, false, OrderStatus::kCancelled, 0}));
+INSTANTIATE_TEST_SUITE_P(Engine, SelfTradePreventionModes,
+                         ::testing::Values(SelfTradeCase{SelfTradePrevention::kCancelIncoming, 0,
+                                                         true, OrderStatus::kCancelled, 0},
+                                           SelfTradeCase{SelfTradePrevention::kCancelResting, 1,
+                                                         false, OrderStatus::kPartiallyFilled, 5},
+                                           SelfTradeCase{SelfTradePrevention::kCancelBoth, 0, false,
+                                                         OrderStatus::kCancelled, 0}));
 
 TEST(Engine, FokRespectsSelfTradePrevention) {
   Engine engine;
@@ -574,10 +574,10 @@ TEST(Engine, DepthListsBestPricesFirst) {
 
   const BookDepth depth = engine.depth(kSymbol, 2);
 
-  EXPECT_EQ(depth.bids, (std::vector<DepthLevel>{{Price{99}, Quantity{5}, 2},
-                                                 {Price{98}, Quantity{1}, 1}}));
-  EXPECT_EQ(depth.asks, (std::vector<DepthLevel>{{Price{101}, Quantity{5}, 1},
-                                                 {Price{102}, Quantity{4}, 1}}));
+  EXPECT_EQ(depth.bids,
+            (std::vector<DepthLevel>{{Price{99}, Quantity{5}, 2}, {Price{98}, Quantity{1}, 1}}));
+  EXPECT_EQ(depth.asks,
+            (std::vector<DepthLevel>{{Price{101}, Quantity{5}, 1}, {Price{102}, Quantity{4}, 1}}));
   EXPECT_TRUE(engine.depth("OTHER", 10).bids.empty());
 }
 

@@ -1,12 +1,12 @@
 // Helpers for the engine tests: order builders and filters over a recorded event log.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "engine/engine.h"
 #include "engine/events.h"
@@ -15,12 +15,12 @@ namespace hft::engine::testing {
 
 inline constexpr std::string_view kSymbol = "TEST";
 
-inline NewOrder make_order(std::uint64_t id, Side side, std::int64_t price_ticks,
-                           std::int64_t lots, std::uint64_t user = 0,
-                           OrderType type = OrderType::kLimit) {
+inline NewOrder make_order(std::uint64_t id, Side side, std::int64_t price_ticks, std::int64_t lots,
+                           std::uint64_t user = 0, OrderType type = OrderType::kLimit) {
   NewOrder order;
   order.id = OrderId{id};
-  // Each order gets its own user unless the test passes one, so self-trade prevention never applies.
+  // Each order gets its own user unless the test passes one, so self-trade prevention never
+  // applies.
   order.user = UserId{user == 0 ? 1000 + id : user};
   order.symbol = kSymbol;
   order.side = side;

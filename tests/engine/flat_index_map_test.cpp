@@ -1,10 +1,10 @@
 #include "engine/flat_index_map.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
 #include <unordered_map>
-
-#include <gtest/gtest.h>
 
 namespace hft::engine {
 namespace {

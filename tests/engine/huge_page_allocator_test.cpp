@@ -1,9 +1,9 @@
 #include "engine/huge_page_allocator.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace hft::engine {
 namespace {

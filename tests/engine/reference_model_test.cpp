@@ -1,13 +1,13 @@
 // Checks the engine against a deliberately simple model: a flat list of resting orders scanned
 // in full for every match. Users differ per order, so self-trade prevention never applies.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
 #include <tuple>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/engine.h"
 #include "engine_test_helpers.h"
@@ -85,8 +85,7 @@ class ReferenceBook {
   bool contains(std::uint64_t id) { return find(id) != nullptr; }
 
  private:
-  static bool acceptable(Side taker, std::int64_t maker_price, std::int64_t limit,
-                         OrderType type) {
+  static bool acceptable(Side taker, std::int64_t maker_price, std::int64_t limit, OrderType type) {
     if (type == OrderType::kMarket) return true;
     return taker == Side::kBuy ? maker_price <= limit : maker_price >= limit;
   }
@@ -95,10 +94,11 @@ class ReferenceBook {
     Order* best = nullptr;
     for (Order& order : orders_) {
       if (order.side == taker || !acceptable(taker, order.price, limit, type)) continue;
-      const bool better_price = best != nullptr && (taker == Side::kBuy ? order.price < best->price
-                                                                        : order.price > best->price);
-      const bool same_price_earlier = best != nullptr && order.price == best->price &&
-                                      order.sequence < best->sequence;
+      const bool better_price =
+          best != nullptr &&
+          (taker == Side::kBuy ? order.price < best->price : order.price > best->price);
+      const bool same_price_earlier =
+          best != nullptr && order.price == best->price && order.sequence < best->sequence;
       if (best == nullptr || better_price || same_price_earlier) best = &order;
     }
     return best;
@@ -165,9 +165,9 @@ TEST(ReferenceModel, RandomStreamMatchesSimpleModel) {
       const std::uint64_t id = ids[random() % ids.size()];
       const bool expected_ok = reference.contains(id);
       expected = reference.amend(id, price, lots);
-      ASSERT_EQ(engine.amend(OrderId{id}, UserId{1000 + id}, Price{price}, Quantity{lots}, log)
-                    .ok(),
-                expected_ok)
+      ASSERT_EQ(
+          engine.amend(OrderId{id}, UserId{1000 + id}, Price{price}, Quantity{lots}, log).ok(),
+          expected_ok)
           << step;
     } else {
       const Side side = random() % 2 ? Side::kBuy : Side::kSell;
@@ -223,9 +223,9 @@ TEST(ReferenceModel, FarApartPricesMatchSimpleModel) {
       const std::uint64_t id = ids[random() % ids.size()];
       const bool expected_ok = reference.contains(id);
       expected = reference.amend(id, price, lots);
-      ASSERT_EQ(engine.amend(OrderId{id}, UserId{1000 + id}, Price{price}, Quantity{lots}, log)
-                    .ok(),
-                expected_ok)
+      ASSERT_EQ(
+          engine.amend(OrderId{id}, UserId{1000 + id}, Price{price}, Quantity{lots}, log).ok(),
+          expected_ok)
           << step;
     } else {
       const Side side = random() % 2 ? Side::kBuy : Side::kSell;

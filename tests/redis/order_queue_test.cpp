@@ -109,8 +109,8 @@ TEST(OrderQueue, TwoProducersDeliverEachIdExactlyOnce) {
             producer.publish(make_entry(id, kSymbols[i % kSymbols.size()]), outcomes.callback());
         while (status == EnqueueStatus::kQueueFull) {
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          status = producer.publish(make_entry(id, kSymbols[i % kSymbols.size()]),
-                                    outcomes.callback());
+          status =
+              producer.publish(make_entry(id, kSymbols[i % kSymbols.size()]), outcomes.callback());
         }
         ASSERT_EQ(status, EnqueueStatus::kQueued);
       }
@@ -178,9 +178,9 @@ TEST(OrderQueue, RestartedConsumerTakesOverPendingEntries) {
     OrderProducer producer(producer_options);
     OutcomeCollector outcomes;
     for (std::uint64_t id = 1; id <= kOrders; ++id) {
-      ASSERT_EQ(producer.publish(make_entry(id, kSymbols[id % kSymbols.size()]),
-                                 outcomes.callback()),
-                EnqueueStatus::kQueued);
+      ASSERT_EQ(
+          producer.publish(make_entry(id, kSymbols[id % kSymbols.size()]), outcomes.callback()),
+          EnqueueStatus::kQueued);
     }
     ASSERT_TRUE(outcomes.wait_for(kOrders, std::chrono::seconds(30)));
 
@@ -325,8 +325,7 @@ TEST(OrderProducer, FullQueueRejectsNewOrders) {
             EnqueueStatus::kQueueFull);
   ASSERT_TRUE(outcomes.wait_for(5, std::chrono::seconds(10)));
   producer.stop();
-  EXPECT_EQ(producer.publish(make_entry(7, "AAPL"), outcomes.callback()),
-            EnqueueStatus::kStopped);
+  EXPECT_EQ(producer.publish(make_entry(7, "AAPL"), outcomes.callback()), EnqueueStatus::kStopped);
   EXPECT_EQ(outcomes.outcomes().size(), 5u);
 }
 

@@ -24,8 +24,8 @@ TEST(PostgresUrl, ParsesValidForms) {
   const ValidCase cases[] = {
       {"postgresql://hft:secret@db:5433/trading", "db", 5433, "hft", "secret", "trading", 0},
       {"postgres://hft@db/trading", "db", 5432, "hft", "", "trading", 0},
-      {"postgresql://hft:p%40ss@127.0.0.1/t?sslmode=disable", "127.0.0.1", 5432, "hft", "p@ss",
-       "t", 1},
+      {"postgresql://hft:p%40ss@127.0.0.1/t?sslmode=disable", "127.0.0.1", 5432, "hft", "p@ss", "t",
+       1},
       {"postgresql://hft:raw@at@db/t", "db", 5432, "hft", "raw@at", "t", 0},
       {"postgresql://hft:x@[::1]:6000/t?sslmode=disable&application_name=a", "::1", 6000, "hft",
        "x", "t", 2},

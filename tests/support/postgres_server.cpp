@@ -53,10 +53,10 @@ PostgresServer::PostgresServer() {
     }
   }
 
-  run_tool({bin("initdb"), "-D", data_dir_.string(), "-U", kUser,
-            "--pwfile=" + password_file.string(), "--auth-local=trust",
-            "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"},
-           std::chrono::seconds(120));
+  run_tool(
+      {bin("initdb"), "-D", data_dir_.string(), "-U", kUser, "--pwfile=" + password_file.string(),
+       "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"},
+      std::chrono::seconds(120));
   start();
   run_tool({bin("createdb"), "-h", dir_.path().string(), "-p", std::to_string(port_), "-U", kUser,
             kDatabase},
@@ -70,8 +70,7 @@ PostgresServer::~PostgresServer() {
 std::vector<std::string> PostgresServer::as_server_user(std::vector<std::string> args) const {
   if (!drop_root_) return args;
   std::vector<std::string> wrapped = {kSetpriv, std::string("--reuid=") + kServerUser,
-                                      std::string("--regid=") + kServerUser, "--init-groups",
-                                      "--"};
+                                      std::string("--regid=") + kServerUser, "--init-groups", "--"};
   wrapped.insert(wrapped.end(), args.begin(), args.end());
   return wrapped;
 }
@@ -86,24 +85,24 @@ void PostgresServer::run_tool(std::vector<std::string> args, std::chrono::second
   ChildProcess tool(options);
   auto code = tool.wait_for_exit(timeout);
   if (code == 0) return;
-  throw std::runtime_error(args[0] + (code ? " exited with " + std::to_string(*code)
-                                           : std::string(" timed out")) +
-                           "; the log:\n" + log());
+  throw std::runtime_error(
+      args[0] + (code ? " exited with " + std::to_string(*code) : std::string(" timed out")) +
+      "; the log:\n" + log());
 }
 
 bool PostgresServer::accepts_connections() {
   ChildProcess::Options options;
-  options.args = {bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", std::to_string(port_), "-t",
-                  "1"};
+  options.args = {bin("pg_isready"),     "-q", "-h", "127.0.0.1", "-p",
+                  std::to_string(port_), "-t", "1"};
   ChildProcess probe(options);
   return probe.wait_for_exit(std::chrono::seconds(5)) == 0;
 }
 
 void PostgresServer::start() {
   ChildProcess::Options options;
-  options.args = as_server_user({bin("postgres"), "-D", data_dir_.string(), "-p",
-                                 std::to_string(port_), "-k", dir_.path().string(), "-c",
-                                 "listen_addresses=127.0.0.1", "-c", "fsync=off"});
+  options.args =
+      as_server_user({bin("postgres"), "-D", data_dir_.string(), "-p", std::to_string(port_), "-k",
+                      dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"});
   options.stdout_mode = ChildProcess::Output::kFile;
   options.stderr_mode = ChildProcess::Output::kFile;
   options.stdout_path = log_path_;
@@ -133,8 +132,8 @@ std::optional<int> PostgresServer::stop(std::chrono::milliseconds timeout) {
 }
 
 std::string PostgresServer::url() const {
-  return std::string("postgresql://") + kUser + ":" + kPassword + "@127.0.0.1:" +
-         std::to_string(port_) + "/" + kDatabase;
+  return std::string("postgresql://") + kUser + ":" + kPassword +
+         "@127.0.0.1:" + std::to_string(port_) + "/" + kDatabase;
 }
 
 std::string PostgresServer::log() const { return read_file(log_path_); }

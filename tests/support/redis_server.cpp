@@ -62,8 +62,16 @@ RedisServer::RedisServer(std::vector<std::string> extra_args) {
   port_ = free_tcp_port();
 
   ChildProcess::Options options;
-  options.args = {binary->string(), "--port",    std::to_string(port_), "--bind", "127.0.0.1",
-                  "--save",         "",          "--appendonly",        "no",     "--dir",
+  options.args = {binary->string(),
+                  "--port",
+                  std::to_string(port_),
+                  "--bind",
+                  "127.0.0.1",
+                  "--save",
+                  "",
+                  "--appendonly",
+                  "no",
+                  "--dir",
                   dir_.path().string()};
   options.args.insert(options.args.end(), extra_args.begin(), extra_args.end());
   options.stdout_mode = ChildProcess::Output::kFile;
@@ -76,8 +84,8 @@ RedisServer::RedisServer(std::vector<std::string> extra_args) {
   while (!answers_ping(port_)) {
     if (!process_->running() || std::chrono::steady_clock::now() > deadline) {
       process_->send_signal(SIGKILL);
-      throw std::runtime_error("redis-server did not answer PING on port " +
-                               std::to_string(port_) + "; its log:\n" + log());
+      throw std::runtime_error("redis-server did not answer PING on port " + std::to_string(port_) +
+                               "; its log:\n" + log());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

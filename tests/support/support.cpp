@@ -9,10 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
-
 
 namespace hft::test {
 
@@ -101,7 +100,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::filesyste
 
 void ServerProcess::start() {
   ChildProcess::Options options;
-  options.args = {hft_binary(), "serve", "--host", "127.0.0.1", "--port", std::to_string(port_),
+  options.args = {hft_binary(), "serve",
+                  "--host",     "127.0.0.1",
+                  "--port",     std::to_string(port_),
                   "--data-dir", (data_dir_ / "data").string()};
   options.args.insert(options.args.end(), extra_args_.begin(), extra_args_.end());
   options.stdout_mode = ChildProcess::Output::kFile;
@@ -112,8 +113,8 @@ void ServerProcess::start() {
 
   if (!wait_for_http_ok(port_, "/health", std::chrono::seconds(30))) {
     process_->send_signal(SIGKILL);
-    throw std::runtime_error("hft serve did not answer /health on port " +
-                             std::to_string(port_) + "; its log:\n" + log());
+    throw std::runtime_error("hft serve did not answer /health on port " + std::to_string(port_) +
+                             "; its log:\n" + log());
   }
 }
 

@@ -4,38 +4,14 @@
 
 #include <charconv>
 
+#include "common/url.h"
+
 namespace hft::redis {
 
 namespace {
 
 constexpr std::string_view kScheme = "redis://";
 constexpr std::string_view kExpectedForm = "redis://[[user]:password@]host[:port][/db]";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes; nullopt for a truncated or non-hex escape.
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    int high = hex_value(text[i + 1]);
-    int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return out;
-}
 
 // Parses a whole decimal number in [min, max].
 std::optional<int> parse_int(std::string_view text, int min, int max) {
@@ -48,16 +24,7 @@ std::optional<int> parse_int(std::string_view text, int min, int max) {
 
 }  // namespace
 
-std::string redact_url(std::string_view text) {
-  std::size_t scheme_end = text.find("://");
-  std::size_t authority_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  std::size_t at = text.find('@', authority_start);
-  if (at == std::string_view::npos) return std::string(text);
-
-  std::size_t colon = text.find(':', authority_start);
-  if (colon == std::string_view::npos || colon > at) return std::string(text);
-  return fmt::format("{}***{}", text.substr(0, colon + 1), text.substr(at));
-}
+std::string redact_url(std::string_view text) { return redact_url_password(text); }
 
 std::string RedisUrl::redacted() const {
   std::string credentials;

@@ -509,20 +509,22 @@ OrderJsonParser::OrderJsonParser(const engine::EngineConfig& config, JsonLimits 
   }
 }
 
+std::optional<RequestError> OrderJsonParser::open_body(std::string_view body, std::size_t capacity,
+                                                       ondemand::document& document,
+                                                       ondemand::object& object) {
+  if (nests_deeper_than(body, limits_.max_depth)) {
+    return malformed(fmt::format("body: nested deeper than {} levels", limits_.max_depth));
+  }
+  auto code = parser_.iterate(body.data(), body.size(), capacity).get(document);
+  if (code) return malformed(describe_json_error(code));
+  return open_root_object(document, body, object);
+}
+
 bool OrderJsonParser::parse_order(std::string_view body, std::size_t capacity, OrderRequest& order,
                                   RequestError& error) {
-  if (nests_deeper_than(body, limits_.max_depth)) {
-    error = malformed(fmt::format("body: nested deeper than {} levels", limits_.max_depth));
-    return false;
-  }
   ondemand::document document;
-  auto code = parser_.iterate(body.data(), body.size(), capacity).get(document);
-  if (code) {
-    error = malformed(describe_json_error(code));
-    return false;
-  }
   ondemand::object object;
-  std::optional<RequestError> body_error = open_root_object(document, body, object);
+  std::optional<RequestError> body_error = open_body(body, capacity, document, object);
   if (body_error) {
     error = std::move(*body_error);
     return false;
@@ -549,18 +551,9 @@ bool OrderJsonParser::parse_order(std::string_view body, std::size_t capacity, O
 bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
                                   std::vector<BatchEntry>& entries, RequestError& error) {
   entries.clear();
-  if (nests_deeper_than(body, limits_.max_depth)) {
-    error = malformed(fmt::format("body: nested deeper than {} levels", limits_.max_depth));
-    return false;
-  }
   ondemand::document document;
-  auto code = parser_.iterate(body.data(), body.size(), capacity).get(document);
-  if (code) {
-    error = malformed(describe_json_error(code));
-    return false;
-  }
   ondemand::object object;
-  std::optional<RequestError> body_error = open_root_object(document, body, object);
+  std::optional<RequestError> body_error = open_body(body, capacity, document, object);
   if (body_error) {
     error = std::move(*body_error);
     return false;
@@ -570,7 +563,7 @@ bool OrderJsonParser::parse_batch(std::string_view body, std::size_t capacity,
   for (auto field_result : object) {
     ondemand::field field;
     std::string_view key;
-    code = std::move(field_result).get(field);
+    simdjson::error_code code = std::move(field_result).get(field);
     if (!code) code = field.unescaped_key().get(key);
     if (code) {
       error = malformed(describe_json_error(code));

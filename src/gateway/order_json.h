@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,12 @@ class OrderJsonParser {
                                  std::vector<BatchEntry>& entries, RequestError& error);
 
  private:
+  // Checks the nesting depth, starts parsing `body` and opens its root object. Returns the error
+  // that ends the request, or nullopt when `object` is ready to read.
+  [[nodiscard]] std::optional<RequestError> open_body(std::string_view body, std::size_t capacity,
+                                                      simdjson::ondemand::document& document,
+                                                      simdjson::ondemand::object& object);
+
   const engine::EngineConfig& config_;
   JsonLimits limits_;
   simdjson::ondemand::parser parser_;

@@ -58,7 +58,7 @@ else
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-  # The Debian packages start their services on install; the tests start their own instances
+  # The Debian packages start their services on install. The tests start their own instances
   # on free ports, so the system-wide ones are stopped to free ports 6379 and 5432.
   for service in redis-server postgresql nginx; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then

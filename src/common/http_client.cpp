@@ -18,7 +18,13 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
   namespace http = beast::http;
   using tcp = boost::asio::ip::tcp;
 
-  http::request<http::string_body> request(http::string_to_verb(method), target, 11);
+  http::verb verb = http::string_to_verb(method);
+  if (verb == http::verb::unknown) {
+    HttpResponse invalid;
+    invalid.error = fmt::format("invalid HTTP method '{}'", method);
+    return invalid;
+  }
+  http::request<http::string_body> request(verb, target, 11);
   request.set(http::field::host, host);
   for (const auto& [name, value] : headers) request.set(name, value);
   if (!body.empty() || method == "POST" || method == "PUT") {

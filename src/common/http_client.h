@@ -24,7 +24,7 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
                           const std::map<std::string, std::string>& headers = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// Polls GET `target` until it answers 200 or `timeout` passes. Returns whether it answered.
+// Polls GET `target` until it returns 200 or `timeout` passes. Returns whether it returned 200.
 bool wait_for_http_ok(const std::string& host, int port, const std::string& target,
                       std::chrono::milliseconds timeout);
 

@@ -220,6 +220,11 @@ void Api::handle(HttpRequest& request, Connection& connection) {
       return reply_error(connection, request, 405, "method_not_allowed", "GET /metrics only");
     return handle_metrics(request, connection);
   }
+  if (config_.role == ServerRole::kEngine) {
+    return reply_error(connection, request, 404, "wrong_role",
+                       "this process runs --role engine and serves only /health and /metrics; "
+                       "send API requests to a gateway (--role gateway)");
+  }
   if (path == "/api/auth/register" || path == "/api/auth/login") {
     if (method != http::verb::post) {
       return reply_error(connection, request, 405, "method_not_allowed",
@@ -365,6 +370,10 @@ std::string Api::token_reply_body(engine::UserId user) const {
 
 std::string Api::finish_deferred(const DeferredReply& reply, const Completion& completion,
                                  IoThread& thread) {
+  // A shared queue that could not publish the command sends its own error reply.
+  if (!completion.durable && !completion.prepared_reply.empty()) {
+    return completion.prepared_reply;
+  }
   if (!completion.durable) {
     metrics_.reject(GatewayReject::kJournalFailed);
     return format_error_reply(503, "journal_failed",
@@ -437,7 +446,11 @@ bool Api::authenticate(const HttpRequest& request, Connection& connection, Calle
     thread.tokens.add(token, entry);
   }
 
-  if (users_.find(engine::UserId{entry.user_id}) == nullptr) {
+  // Another gateway may have registered the user; the token's signature proves it was issued.
+  bool known = users_.find(engine::UserId{entry.user_id}) != nullptr ||
+               (shared_queue_ != nullptr &&
+                shared_queue_->load_user(engine::UserId{entry.user_id}) != nullptr);
+  if (!known) {
     metrics_.reject(GatewayReject::kUnauthorized);
     reply_error(connection, request, 401, "unauthorized",
                 fmt::format("access_token: user {} does not exist", entry.user_id));
@@ -451,9 +464,10 @@ bool Api::authenticate(const HttpRequest& request, Connection& connection, Calle
 // Health and metrics
 
 void Api::handle_health(const HttpRequest& request, Connection& connection) {
-  bool alive = worker_.alive();
+  // A gateway has no batch worker or journal: its health is that of its Redis links.
+  bool alive = shared_queue_ != nullptr || worker_.alive();
   bool journal_ok = !worker_.journal_failed();
-  bool healthy = alive && journal_ok;
+  bool healthy = alive && journal_ok && (status_source_ == nullptr || status_source_->healthy());
   auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_);
 
   JsonWriter writer;
@@ -464,6 +478,7 @@ void Api::handle_health(const HttpRequest& request, Connection& connection) {
       .member("batch_worker_alive", alive)
       .member("journal_ok", journal_ok)
       .member("ack_mode", config_.ack == AckMode::kDurable ? "durable" : "queued");
+  if (status_source_ != nullptr) status_source_->append_health(writer);
   // The sink does not change the status: its rows wait in the journal while PostgreSQL is away.
   if (const store::StoreWriter* store = worker_.store()) {
     writer.member("db_connected", store->stats().connected)
@@ -576,6 +591,8 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
             load(metrics_.db_queue_full_waits));
   }
 
+  if (status_source_ != nullptr) status_source_->append_metrics(out);
+
   ReplyOptions options(request.keep_alive);
   options.content_type = "text/plain; version=0.0.4";
   append_reply(connection.reply_buffer(), 200, out, connection.thread().date(), options);
@@ -643,6 +660,11 @@ void Api::finish_registration(std::shared_ptr<Connection> connection, std::uint6
     connection->post_resolve(
         slot, format_error_reply(500, "internal", "password: hashing failed", keep_alive, date));
     return;
+  }
+  if (shared_queue_ != nullptr) {
+    return finish_shared_registration(std::move(connection), slot, keep_alive,
+                                      std::move(username), std::move(email), std::move(*hash),
+                                      date);
   }
 
   auto user = users_.reserve(username, email, *hash);
@@ -730,6 +752,7 @@ void Api::finish_login(std::shared_ptr<Connection> connection, std::uint64_t slo
                        std::string username, std::string password) {
   std::string date = http_date(std::time(nullptr));
   const Account* account = users_.find_by_name(username);
+  if (account == nullptr && shared_queue_ != nullptr) account = shared_queue_->load_user(username);
   bool valid = false;
   if (account == nullptr) {
     burn_verify_time(password);
@@ -754,6 +777,9 @@ void Api::finish_login(std::shared_ptr<Connection> connection, std::uint64_t slo
 
 bool Api::enqueue(Command&& command, std::size_t weight, const HttpRequest& request,
                   Connection& connection, std::uint64_t& first_order_id) {
+  if (shared_queue_ != nullptr) {
+    return enqueue_shared(std::move(command), weight, request, connection, first_order_id);
+  }
   if (worker_.journal_failed()) {
     metrics_.reject(GatewayReject::kJournalFailed, weight);
     reply_error(connection, request, 503, "journal_failed",
@@ -789,6 +815,61 @@ bool Api::enqueue(Command&& command, std::size_t weight, const HttpRequest& requ
     reply_error(connection, request, 503, "unavailable", "server: shutting down", kRetryAfterS);
   }
   return false;
+}
+
+bool Api::enqueue_shared(Command&& command, std::size_t weight, const HttpRequest& request,
+                         Connection& connection, std::uint64_t& first_order_id) {
+  command.enqueued_steady_ns = steady_now_ns();
+  SubmitResult result = shared_queue_->submit(std::move(command), request.keep_alive);
+  if (result.status == SubmitStatus::kPublished) {
+    first_order_id = result.first_order_id;
+    return true;
+  }
+  bool full = result.status == SubmitStatus::kQueueFull;
+  metrics_.reject(full ? GatewayReject::kQueueFull : GatewayReject::kShuttingDown, weight);
+  reply_error(connection, request, 503, full ? "queue_full" : "unavailable", result.detail,
+              kRetryAfterS);
+  return false;
+}
+
+void Api::finish_shared_registration(std::shared_ptr<Connection> connection, std::uint64_t slot,
+                                     bool keep_alive, std::string username, std::string email,
+                                     std::string password_hash, const std::string& date) {
+  RegisterResult registered = shared_queue_->register_user(username, email, password_hash);
+  if (registered.status == RegisterStatus::kNameTaken) {
+    connection->post_resolve(
+        slot, format_error_reply(409, "username_taken",
+                                 fmt::format("username: \"{}\" is already registered", username),
+                                 keep_alive, date));
+    return;
+  }
+  if (registered.status == RegisterStatus::kFailed) {
+    logger("auth")->error("registering user \"{}\" in Redis failed: {}", username,
+                          registered.error);
+    connection->post_resolve(
+        slot, format_error_reply(503, "unavailable", "registration: the shared account store "
+                                 "is unreachable; retry later", keep_alive, date, kRetryAfterS));
+    return;
+  }
+
+  // The registration also travels through the order stream, so the engine journals the user.
+  Command command;
+  command.kind = CommandKind::kRegisterUser;
+  command.user = registered.user;
+  command.username = std::move(username);
+  command.email = std::move(email);
+  command.password_hash = std::move(password_hash);
+  command.enqueued_steady_ns = steady_now_ns();
+  command.reply_target = connection;
+  command.reply_slot = slot;
+  append_reply(command.prepared_reply, 201, token_reply_body(registered.user), date,
+               ReplyOptions(keep_alive));
+  SubmitResult result = shared_queue_->submit(std::move(command), keep_alive);
+  if (result.status != SubmitStatus::kPublished) {
+    // The account stays in the shared directory, so the user can log in and retry later.
+    connection->post_resolve(slot, format_error_reply(503, "unavailable", result.detail,
+                                                      keep_alive, date, kRetryAfterS));
+  }
 }
 
 void Api::handle_new_order(const HttpRequest& request, Connection& connection, Caller caller) {
@@ -1004,6 +1085,18 @@ void Api::handle_cancel(const HttpRequest& request, Connection& connection, Call
   if (!enqueue(std::move(command), 1, request, connection, unused)) return;
   metrics_.cancels_requested.fetch_add(1, std::memory_order_relaxed);
 
+  if (durable && shared_queue_ != nullptr) {
+    // The engine cancels later, so a gateway answers 202 with the order as it is now, once
+    // Redis has stored the cancel.
+    std::string& body = connection.thread().scratch;
+    body.clear();
+    append_order_json(body, *record);
+    std::string prepared;
+    append_reply(prepared, 202, body, connection.thread().date(), ReplyOptions(request.keep_alive));
+    (void)connection.defer_reply(
+        DeferredReply::prepared_reply(request.keep_alive, std::move(prepared)));
+    return;
+  }
   if (durable) {
     DeferredReply deferred;
     deferred.kind = DeferredKind::kCancel;

@@ -22,6 +22,7 @@
 #include "gateway/market_view.h"
 #include "gateway/metrics.h"
 #include "gateway/order_store.h"
+#include "gateway/scale_out.h"
 #include "gateway/server_config.h"
 #include "gateway/token_signer.h"
 #include "gateway/user_directory.h"
@@ -39,6 +40,12 @@ class Api {
 
   // Sets the id the next order gets (after a journal replay). Call before serving.
   void set_next_order_id(std::uint64_t id) { next_order_id_ = id; }
+
+  // Scaled-out roles, set before serving. A shared queue (gateway role) takes every command in
+  // place of the in-process queue, its replies wait until Redis stored the command, and accounts
+  // come from the shared directory. A status source adds the Redis state to /health and /metrics.
+  void set_shared_queue(SharedQueue* queue) { shared_queue_ = queue; }
+  void set_status_source(StatusSource* source) { status_source_ = source; }
 
   // Routes a complete request and appends its reply, or reserves a slot for a later one.
   void handle(HttpRequest& request, Connection& connection);
@@ -85,6 +92,14 @@ class Api {
   // queue is full or closed or the journal has failed.
   [[nodiscard]] bool enqueue(Command&& command, std::size_t weight, const HttpRequest& request,
                              Connection& connection, std::uint64_t& first_order_id);
+  // enqueue() for the gateway role: publishes through the shared queue.
+  [[nodiscard]] bool enqueue_shared(Command&& command, std::size_t weight,
+                                    const HttpRequest& request, Connection& connection,
+                                    std::uint64_t& first_order_id);
+  // finish_registration() for the gateway role.
+  void finish_shared_registration(std::shared_ptr<Connection> connection, std::uint64_t slot,
+                                  bool keep_alive, std::string username, std::string email,
+                                  std::string password_hash, const std::string& date);
   void finish_registration(std::shared_ptr<Connection> connection, std::uint64_t slot,
                            bool keep_alive, std::string username, std::string email,
                            std::string password);
@@ -118,6 +133,8 @@ class Api {
   // Guarded by the queue's lock: assigned inside CommandQueue::try_push.
   std::uint64_t next_order_id_ = 1;
   std::unique_ptr<boost::asio::thread_pool> password_pool_;
+  SharedQueue* shared_queue_ = nullptr;
+  StatusSource* status_source_ = nullptr;
 };
 
 }  // namespace hft::gateway

@@ -14,11 +14,20 @@ namespace hft::gateway {
 // kDurable after the journal fsync that covers it.
 enum class AckMode : std::uint8_t { kQueued, kDurable };
 
+// Which half of the backend a process runs. kAll: HTTP API, queue, engine and journal in one
+// process. With a Redis queue, kGateway runs the HTTP API and publishes commands to Redis, and
+// kEngine consumes them into the journal and the engine and serves only /health and /metrics.
+enum class ServerRole : std::uint8_t { kAll, kGateway, kEngine };
+
 struct ServerConfig {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8000;
   std::filesystem::path data_dir = "./data";
   AckMode ack = AckMode::kDurable;
+  ServerRole role = ServerRole::kAll;
+  // Redis URL of the shared order queue (`redis://[[user]:password@]host[:port][/db]`); empty for
+  // the in-process queue.
+  std::string queue_url;
   std::size_t io_threads = 1;
   std::size_t batch_size = 1000;
   std::chrono::microseconds batch_timeout{200};

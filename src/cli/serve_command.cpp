@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/exit_codes.h"
 #include "gateway/server.h"
+#include "redis/redis_url.h"
 #include "store/postgres_url.h"
 
 namespace hft::cli {
@@ -41,15 +42,28 @@ int run_serve(const ServeOptions& options) {
               << " is invalid; use trace, debug, info, warn, error, critical or off\n";
     return kExitUsage;
   }
-  if (options.role != "all") {
+  if (options.role != "all" && options.queue_url.empty()) {
     std::cerr << "hft serve: --role " << options.role
-              << " is not available in this build; only --role all (gateway and engine in one "
-                 "process) is\n";
+              << " needs --queue (REDIS_URL), the Redis URL that gateways and the engine "
+                 "share; without it use --role all\n";
+    return kExitUsage;
+  }
+  if (options.role == "all" && !options.queue_url.empty()) {
+    std::cerr << "hft serve: --queue (REDIS_URL) needs --role gateway or --role engine; --role "
+                 "all runs the in-process queue. Start gateways and one engine, or unset "
+                 "--queue\n";
     return kExitUsage;
   }
   if (!options.queue_url.empty()) {
-    std::cerr << "hft serve: --queue (REDIS_URL) is not available in this build; unset it to "
-                 "use the in-process queue\n";
+    redis::RedisUrlResult url = redis::parse_redis_url(options.queue_url);
+    if (!url.ok()) {
+      std::cerr << "hft serve: --queue (REDIS_URL): " << url.error << "\n";
+      return kExitUsage;
+    }
+  }
+  if (options.role == "gateway" && !options.database_url.empty()) {
+    std::cerr << "hft serve: --db (DATABASE_URL) belongs to the engine, which writes the "
+                 "journal; remove it from --role gateway\n";
     return kExitUsage;
   }
   if (!options.database_url.empty()) {
@@ -65,6 +79,16 @@ int run_serve(const ServeOptions& options) {
   config.port = static_cast<std::uint16_t>(options.port);
   config.data_dir = options.data_dir;
   config.ack = options.ack == "queued" ? gateway::AckMode::kQueued : gateway::AckMode::kDurable;
+  config.queue_url = options.queue_url;
+  if (options.role == "gateway") {
+    config.role = gateway::ServerRole::kGateway;
+    // A gateway always answers once Redis has stored the request.
+    config.ack = gateway::AckMode::kDurable;
+  } else if (options.role == "engine") {
+    config.role = gateway::ServerRole::kEngine;
+    // The engine acknowledges stream entries only after the journal fsync that covers them.
+    config.ack = gateway::AckMode::kDurable;
+  }
   config.io_threads = options.threads;
   config.batch_size = options.batch_size;
   config.batch_timeout =
@@ -114,15 +138,17 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   command
       ->add_option("--role", options->role,
-                   "Process role: all, gateway or engine (only 'all' is available in this "
-                   "build)")
+                   "Process role: all (API, queue, engine and journal in one process), gateway "
+                   "(API only, publishes to --queue) or engine (reads --queue, journal, "
+                   "matching; serves /health and /metrics only)")
       ->envname("ROLE")
       ->check(CLI::IsMember({"all", "gateway", "engine"}))
       ->capture_default_str();
   command
       ->add_option("--queue", options->queue_url,
-                   "Redis URL of a shared order queue; empty for the in-process queue (the "
-                   "only one in this build)")
+                   "Redis URL (redis://[[user]:password@]host[:port][/db]) of the queue that "
+                   "gateways and the engine share; needs --role gateway or engine. Empty for the "
+                   "in-process queue")
       ->envname("REDIS_URL")
       ->capture_default_str();
   command

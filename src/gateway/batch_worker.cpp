@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "gateway/journal_codec.h"
 #include "gateway/store_feed.h"
 
@@ -56,6 +58,7 @@ class BatchWorker::Events final : public engine::EventSink {
     if (event.request != engine::RequestKind::kNew) return;
     orders_.mark_rejected(event.id, event.reason);
     metrics_.reject(event.reason);
+    if (touched_orders_ != nullptr) touched_orders_->push_back(event.id.value);
     if (feed_ != nullptr) feed_->touch_order(event.id);
   }
 
@@ -70,6 +73,7 @@ class BatchWorker::Events final : public engine::EventSink {
     orders_.apply_update(event.id, to_api_status(event.status), event.filled,
                          event.filled_notional);
     if (feed_ != nullptr) feed_->touch_order(event.id);
+    if (touched_orders_ != nullptr) touched_orders_->push_back(event.id.value);
   }
 
   void touch_symbol(std::string_view symbol) {
@@ -83,6 +87,8 @@ class BatchWorker::Events final : public engine::EventSink {
   engine::RejectReason last_reject_ = engine::RejectReason::kUnknownOrder;
   // Where the rows of the current command go; null when they are not collected.
   StoreFeed* feed_ = nullptr;
+  // Where the ids of changed orders go for the state sink; null when they are not collected.
+  std::vector<std::uint64_t>* touched_orders_ = nullptr;
   // The gateway's timestamp of the order being submitted. Trades take it as their time, so a
   // replay writes the same value again.
   std::int64_t taker_created_unix_ns_ = 0;
@@ -120,6 +126,11 @@ void BatchWorker::set_store(store::StoreWriter* writer) {
   store_ = writer;
   feed_ = writer != nullptr ? std::make_unique<StoreFeed>() : nullptr;
   events_->feed_ = feed_.get();
+}
+
+void BatchWorker::set_state_sink(StateSink* sink) {
+  state_sink_ = sink;
+  events_->touched_orders_ = sink != nullptr ? &touched_orders_ : nullptr;
 }
 
 ReplaySummary BatchWorker::replay(const std::filesystem::path& dir) {
@@ -274,6 +285,8 @@ void BatchWorker::process_batch(std::vector<Command>& batch) {
 
   ++batch_number_;
   publish_snapshots();
+  StateChanges changes;
+  if (state_sink_ != nullptr) changes = take_state_changes();
   {
     std::lock_guard lock(stats_mutex_);
     engine_stats_ = engine_.stats();
@@ -282,11 +295,14 @@ void BatchWorker::process_batch(std::vector<Command>& batch) {
   // Release the waiting replies once the fsync covering the batch has completed. The store
   // writes the batch's rows only then, so a crash cannot leave a row without its record.
   std::int64_t oldest_enqueued_ns = batch.front().enqueued_steady_ns;
-  journal_->commit([this, completions = std::move(completions),
+  journal_->commit([this, completions = std::move(completions), changes = std::move(changes),
                     oldest_enqueued_ns](const journal::CommitOutcome& outcome) mutable {
     double waited_s = static_cast<double>(steady_now_ns() - oldest_enqueued_ns) * 1e-9;
     metrics_.durable_ack_seconds.observe(waited_s);
     if (store_ != nullptr && outcome.ok) store_->set_durable_sequence(outcome.durable_sequence);
+    if (state_sink_ != nullptr && outcome.ok && !changes.empty()) {
+      state_sink_->publish(std::move(changes));
+    }
     if (completions.empty()) return;
     for (Completion& completion : completions) completion.durable = outcome.ok;
     completions_(std::move(completions));
@@ -303,6 +319,10 @@ void BatchWorker::apply(const Command& command, bool replaying, Completion& comp
       // NOTE: the journal has no registration time, so a user row re-sent by a replay gets the
       // replay's time.
       if (events_->feed_ != nullptr) events_->feed_->add_user(command, unix_now_ns());
+      if (state_sink_ != nullptr && !replaying) {
+        state_changes_.users.push_back(
+            UserChange{command.user, command.username, command.email, command.password_hash});
+      }
       return;
 
     case CommandKind::kCancel: {
@@ -315,6 +335,9 @@ void BatchWorker::apply(const Command& command, bool replaying, Completion& comp
       // The cancelled order left its book, so the book's snapshot is published again.
       if (auto record = orders_.find(command.cancel_id)) {
         touched_symbols_.emplace(record->request.symbol.view());
+      }
+      if (events_->touched_orders_ != nullptr) {
+        events_->touched_orders_->push_back(command.cancel_id.value);
       }
       return;
     }
@@ -346,6 +369,9 @@ void BatchWorker::apply(const Command& command, bool replaying, Completion& comp
     request.timestamp_ns = order.created_unix_ns;
     events_->taker_created_unix_ns_ = order.created_unix_ns;
     (void)engine_.submit(request, *events_);
+    if (events_->touched_orders_ != nullptr && !replaying) {
+      events_->touched_orders_->push_back(order.id.value);
+    }
   }
 }
 
@@ -354,6 +380,7 @@ void BatchWorker::publish_snapshots() {
     auto snapshot = std::make_shared<BookSnapshot>();
     snapshot->depth = engine_.depth(symbol, MarketView::kMaxDepthLevels);
     snapshot->batch = batch_number_;
+    if (state_sink_ != nullptr) state_changes_.books.emplace_back(symbol, snapshot);
     market_.publish_book(symbol, std::move(snapshot));
   }
   touched_symbols_.clear();
@@ -363,6 +390,7 @@ void BatchWorker::publish_snapshots() {
     for (const engine::Position& position : engine_.positions(engine::UserId{user})) {
       snapshot->push_back(PositionSnapshot{std::string(position.symbol), position});
     }
+    if (state_sink_ != nullptr) state_changes_.positions.emplace_back(engine::UserId{user}, snapshot);
     market_.publish_positions(engine::UserId{user}, std::move(snapshot));
   }
   touched_users_.clear();
@@ -371,6 +399,20 @@ void BatchWorker::publish_snapshots() {
 }  // namespace hft::gateway
 
 namespace hft::gateway {
+
+StateChanges BatchWorker::take_state_changes() {
+  std::sort(touched_orders_.begin(), touched_orders_.end());
+  touched_orders_.erase(std::unique(touched_orders_.begin(), touched_orders_.end()),
+                        touched_orders_.end());
+  state_changes_.orders.reserve(touched_orders_.size());
+  for (std::uint64_t id : touched_orders_) {
+    if (auto record = orders_.find(engine::OrderId{id})) state_changes_.orders.push_back(*record);
+  }
+  touched_orders_.clear();
+  StateChanges changes = std::move(state_changes_);
+  state_changes_ = {};
+  return changes;
+}
 
 void BatchWorker::submit_rows(std::uint64_t journal_sequence) {
   store::Batch rows = feed_->take(journal_sequence, orders_, engine_);

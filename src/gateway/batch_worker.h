@@ -11,6 +11,10 @@
 // sends the rows of the records after the store's last written sequence, so rows lost to an
 // outage or a crash arrive after a restart. Without a sink, no rows are collected.
 //
+// With a state sink (set_state_sink(), the engine role of a scaled-out deployment), each batch's
+// changed order records, new users, book snapshots and position snapshots go to the sink once
+// the journal reports the batch durable. Without a sink, nothing is collected.
+//
 // Thread-safety: replay() runs before start(); after start() only the worker thread touches the
 // engine and the journal writer. stop() and the accessors may be called from any thread.
 // Ownership: owns the engine, the journal writer and its thread; the queue, stores, view,
@@ -32,6 +36,7 @@
 #include "gateway/market_view.h"
 #include "gateway/metrics.h"
 #include "gateway/order_store.h"
+#include "gateway/state_feed.h"
 #include "gateway/user_directory.h"
 #include "journal/journal.h"
 #include "queue/bounded_queue.h"
@@ -60,6 +65,14 @@ struct ReplaySummary {
 
 class StoreFeed;
 
+// Receives the state that one batch changed, after the journal made the batch durable. publish()
+// runs on the journal's flusher thread, so it must return quickly and must not throw.
+class StateSink {
+ public:
+  virtual ~StateSink() = default;
+  virtual void publish(StateChanges&& changes) = 0;
+};
+
 class BatchWorker {
  public:
   BatchWorker(engine::EngineConfig config, BatchWorkerOptions options, CommandQueue& queue,
@@ -70,6 +83,10 @@ class BatchWorker {
 
   // Sends every later batch's rows to `writer`. Call before replay(); null means no sink.
   void set_store(store::StoreWriter* writer);
+
+  // Sends each later batch's changes to `sink`. Call after replay() and before start(); null
+  // means no sink.
+  void set_state_sink(StateSink* sink);
 
   // Replays the journal in `dir` into the engine and the stores, and sends the rows of records
   // after the store's last written sequence to the store.
@@ -105,6 +122,8 @@ class BatchWorker {
   // Applies one command to the engine and the stores; returns the completion data for a cancel.
   void apply(const Command& command, bool replaying, Completion& completion);
   void publish_snapshots();
+  // Collects the records, users and snapshots of the batch for the state sink.
+  [[nodiscard]] StateChanges take_state_changes();
   // Hands the rows collected since the last call to the store, tagged with `journal_sequence`.
   void submit_rows(std::uint64_t journal_sequence);
 
@@ -122,6 +141,7 @@ class BatchWorker {
   CompletionSink completions_;
   store::StoreWriter* store_ = nullptr;
   std::unique_ptr<StoreFeed> feed_;  // set with store_
+  StateSink* state_sink_ = nullptr;
   // Worker thread only: set when a stop found the store's queue full, so no later batch is sent.
   bool store_abandoned_ = false;
 
@@ -129,6 +149,9 @@ class BatchWorker {
   std::unordered_set<std::string> touched_symbols_;
   std::unordered_set<std::uint64_t> touched_users_;
   std::vector<std::byte> payload_;
+  // Collected only with a state sink: changed order ids, new users and the batch's snapshots.
+  std::vector<std::uint64_t> touched_orders_;
+  StateChanges state_changes_;
   std::uint64_t batch_number_ = 0;
 
   std::atomic<bool> stopping_{false};

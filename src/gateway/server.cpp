@@ -9,23 +9,32 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include "common/exit_codes.h"
 #include "gateway/api.h"
 #include "gateway/batch_worker.h"
 #include "gateway/http_server.h"
+#include "gateway/redis_engine.h"
+#include "gateway/redis_gateway.h"
+#include "gateway/state_stream.h"
+#include "redis/eviction_check.h"
 #include "store/store_writer.h"
 
 namespace hft::gateway {
 
 namespace {
 
-constexpr const char* kLoggerNames[] = {"server", "http", "worker", "journal", "auth", "store"};
+constexpr const char* kLoggerNames[] = {"server", "http",  "worker", "journal",
+                                        "auth",   "store", "redis"};
 // How long connections get to receive their last replies at shutdown.
 constexpr auto kShutdownGrace = std::chrono::milliseconds(2000);
 // How long the PostgreSQL sink gets to write its queue at shutdown; the journal keeps the rest,
 // and the next start sends it.
 constexpr auto kStoreCloseTimeout = std::chrono::milliseconds(10'000);
+// How long the engine gets at shutdown to send the last state batches to the gateways.
+constexpr auto kStatePublishTimeout = std::chrono::milliseconds(2000);
+constexpr auto kRedisConnectTimeout = std::chrono::milliseconds(5000);
 
 std::shared_ptr<spdlog::logger> get_logger(const char* name) {
   auto logger = spdlog::get(name);
@@ -51,6 +60,106 @@ std::unique_ptr<store::StoreWriter> open_store(const ServerConfig& config, std::
   return std::move(opened.writer);
 }
 
+// Parses the --queue URL and refuses a Redis that may evict keys. Returns the URL, or nullopt
+// after logging why the server does not start.
+std::optional<redis::RedisUrl> open_queue_url(const ServerConfig& config) {
+  auto log = get_logger("redis");
+  redis::RedisUrlResult url = redis::parse_redis_url(config.queue_url);
+  if (!url.ok()) {
+    log->error("--queue (REDIS_URL): {}", url.error);
+    return std::nullopt;
+  }
+  redis::ConnectResult connected = redis::Connection::connect(*url.url, kRedisConnectTimeout);
+  if (!connected.connection) {
+    log->error("Redis queue unavailable, not starting: {}", connected.error);
+    return std::nullopt;
+  }
+  redis::EvictionCheck eviction = redis::check_eviction_policy(*connected.connection);
+  if (!eviction.safe()) {
+    log->error("not starting: {}", eviction.message);
+    return std::nullopt;
+  }
+  return url.url;
+}
+
+// Blocks SIGTERM and SIGINT in every thread (the main thread takes them with sigtimedwait) and
+// ignores SIGPIPE. Call before starting any thread.
+sigset_t block_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
+
+// The gateway role: HTTP API over a Redis queue, with no journal and no engine.
+int run_gateway(const ServerConfig& config) {
+  auto log = get_logger("server");
+  sigset_t stop_signals = block_stop_signals();
+
+  std::optional<redis::RedisUrl> url = open_queue_url(config);
+  if (!url) return kExitFailure;
+  std::string key_error;
+  std::optional<TokenSigner> signer = load_shared_token_key(*url, key_error);
+  if (!signer) {
+    get_logger("auth")->error("shared token key unavailable, not starting: {}", key_error);
+    return kExitFailure;
+  }
+
+  // The queue and the worker are never started: the Api needs them for its health fields only.
+  engine::EngineConfig engine_config;
+  CommandQueue queue(1);
+  OrderStore orders;
+  UserDirectory users;
+  MarketView market;
+  Metrics metrics;
+  BatchWorker worker(engine_config, BatchWorkerOptions{}, queue, orders, users, market, metrics);
+  RedisGateway gateway(*url, orders, users, market);
+
+  Api api(config, worker.engine_config(), *signer, queue, orders, users, market, metrics, worker);
+  api.set_shared_queue(&gateway);
+  api.set_status_source(&gateway);
+  HttpServer http(config, api, worker.engine_config());
+  std::string bind_error = http.bind();
+  if (!bind_error.empty()) {
+    get_logger("http")->error("{}", bind_error);
+    return kExitFailure;
+  }
+  std::string start_error = gateway.start(
+      [&http](std::vector<Completion>&& completions) { http.deliver(std::move(completions)); });
+  if (!start_error.empty()) {
+    get_logger("redis")->error("not starting: {}", start_error);
+    return kExitFailure;
+  }
+  http.start();
+  log->info("gateway listening on {}:{}, queue {}, {} I/O threads, {} users and {} orders read "
+            "from the state stream",
+            config.host, http.port(), url->redacted(), http.thread_count(), users.size(),
+            orders.size());
+
+  int signal_number = 0;
+  while (signal_number <= 0) {
+    timespec timeout{1, 0};
+    signal_number = sigtimedwait(&stop_signals, nullptr, &timeout);
+    if (signal_number < 0 && errno != EAGAIN && errno != EINTR) {
+      log->error("sigtimedwait failed: {}", std::strerror(errno));
+      break;
+    }
+  }
+
+  log->info("received {}, stopping: sending queued requests to Redis",
+            signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  http.stop_accepting();
+  api.stop_password_pool();
+  gateway.stop();
+  http.shutdown(kShutdownGrace);
+  log->info("stopped: {} orders acknowledged", metrics.orders_queued.load());
+  spdlog::shutdown();
+  return kExitOk;
+}
+
 }  // namespace
 
 bool configure_logging(const std::string& level) {
@@ -70,16 +179,19 @@ bool configure_logging(const std::string& level) {
 }
 
 int run_server(const ServerConfig& config) {
+  if (config.role == ServerRole::kGateway) return run_gateway(config);
+
   auto log = get_logger("server");
   auto journal_log = get_logger("journal");
+  sigset_t stop_signals = block_stop_signals();
 
-  // Block the stop signals in every thread; the main thread takes them with sigtimedwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // The engine role reads its commands from Redis instead of the HTTP API.
+  const bool engine_role = config.role == ServerRole::kEngine;
+  std::optional<redis::RedisUrl> queue_url;
+  if (engine_role) {
+    queue_url = open_queue_url(config);
+    if (!queue_url) return kExitFailure;
+  }
 
   std::error_code fs_error;
   std::filesystem::create_directories(config.data_dir, fs_error);
@@ -150,8 +262,18 @@ int run_server(const ServerConfig& config) {
         replay.store_records, written);
   }
 
+  std::unique_ptr<StatePublisher> publisher;
+  std::unique_ptr<RedisEngine> redis_engine;
+  if (engine_role) {
+    publisher = std::make_unique<StatePublisher>(*queue_url);
+    worker.set_state_sink(publisher.get());
+    redis_engine =
+        std::make_unique<RedisEngine>(*queue_url, queue, orders, users, worker, *publisher);
+  }
+
   Api api(config, worker.engine_config(), *signer, queue, orders, users, market, metrics, worker);
   api.set_next_order_id(replay.next_order_id);
+  api.set_status_source(redis_engine.get());
   HttpServer http(config, api, worker.engine_config());
   std::string bind_error = http.bind();
   if (!bind_error.empty()) {
@@ -161,12 +283,25 @@ int run_server(const ServerConfig& config) {
 
   journal::JournalOptions journal_options;
   journal_options.fsync = config.journal_fsync;
-  std::string start_error = worker.start(
-      config.data_dir, journal_options,
-      [&http](std::vector<Completion>&& completions) { http.deliver(std::move(completions)); });
+  CompletionSink completions =
+      engine_role ? RedisEngine::completion_sink()
+                  : CompletionSink([&http](std::vector<Completion>&& done) {
+                      http.deliver(std::move(done));
+                    });
+  std::string start_error = worker.start(config.data_dir, journal_options, std::move(completions));
   if (!start_error.empty()) {
     journal_log->error("journal open failed: {}", start_error);
     return kExitFailure;
+  }
+  if (redis_engine) {
+    std::string redis_error = redis_engine->start();
+    if (!redis_error.empty()) {
+      get_logger("redis")->error("order streams unavailable, not starting: {}", redis_error);
+      queue.close();
+      (void)worker.stop();
+      return kExitFailure;
+    }
+    get_logger("redis")->info("engine reading the order streams at {}", queue_url->redacted());
   }
   http.start();
   log->info(
@@ -199,8 +334,11 @@ int run_server(const ServerConfig& config) {
             signal_number == SIGINT ? "SIGINT" : "SIGTERM", queue.depth_weight());
   auto stop_start = std::chrono::steady_clock::now();
   http.stop_accepting();
+  if (redis_engine) redis_engine->stop_reading();
   queue.close();
   std::string journal_error = worker.stop();
+  if (redis_engine) redis_engine->acknowledge_durable_batches();
+  if (publisher) publisher->stop(kStatePublishTimeout);
   http.shutdown(kShutdownGrace);
   api.stop_password_pool();
   if (store) (void)store->close(kStoreCloseTimeout);

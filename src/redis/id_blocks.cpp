@@ -39,6 +39,22 @@ IdResult IdBlockAllocator::next() {
   return {next_id_++, {}};
 }
 
+IdResult IdBlockAllocator::next_range(std::uint64_t count) {
+  if (count == 0 || count > options_.block_size) {
+    return {std::nullopt, fmt::format("{} consecutive order ids requested; 1 to the block size "
+                                      "{} are possible",
+                                      count, options_.block_size)};
+  }
+  std::lock_guard lock(mutex_);
+  if (next_id_ == 0 || block_end_ < next_id_ || block_end_ - next_id_ + 1 < count) {
+    std::string error = reserve_block();
+    if (!error.empty()) return {std::nullopt, std::move(error)};
+  }
+  std::uint64_t first = next_id_;
+  next_id_ += count;
+  return {first, {}};
+}
+
 std::uint64_t IdBlockAllocator::blocks_reserved() const {
   std::lock_guard lock(mutex_);
   return blocks_reserved_;

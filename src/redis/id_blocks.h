@@ -57,6 +57,9 @@ class IdBlockAllocator {
 
   // The next id of the current block, reserving a new block when it is used up.
   [[nodiscard]] IdResult next();
+  // The first of `count` consecutive ids. When the current block has fewer left, they are
+  // skipped and a new block is reserved. Fails when `count` is 0 or larger than the block size.
+  [[nodiscard]] IdResult next_range(std::uint64_t count);
 
   // Blocks reserved so far, for metrics.
   [[nodiscard]] std::uint64_t blocks_reserved() const;

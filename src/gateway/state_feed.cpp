@@ -1,0 +1,281 @@
+#include "gateway/state_feed.h"
+
+#include <bit>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+namespace hft::gateway {
+
+static_assert(std::endian::native == std::endian::little,
+              "the state encoding copies integers as little-endian bytes");
+
+namespace {
+
+constexpr std::uint8_t kFormatVersion = 1;
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) { out_.clear(); }
+
+  template <typename Integer>
+  void integer(Integer value) {
+    static_assert(std::is_integral_v<Integer>);
+    out_.append(reinterpret_cast<const char*>(&value), sizeof(value));
+  }
+
+  // A string of at most 65535 bytes, prefixed by its length; longer text is cut.
+  void text(std::string_view value) {
+    std::size_t size = std::min<std::size_t>(value.size(), 0xffff);
+    integer(static_cast<std::uint16_t>(size));
+    out_.append(value.data(), size);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view payload) : payload_(payload) {}
+
+  template <typename Integer>
+  [[nodiscard]] bool integer(Integer& value) {
+    if (payload_.size() - offset_ < sizeof(value)) return false;
+    std::memcpy(&value, payload_.data() + offset_, sizeof(value));
+    offset_ += sizeof(value);
+    return true;
+  }
+
+  template <typename Enum>
+  [[nodiscard]] bool enumeration(Enum& value) {
+    std::uint8_t raw = 0;
+    if (!integer(raw)) return false;
+    value = static_cast<Enum>(raw);
+    return true;
+  }
+
+  [[nodiscard]] bool text(std::string_view& value) {
+    std::uint16_t size = 0;
+    if (!integer(size) || payload_.size() - offset_ < size) return false;
+    value = payload_.substr(offset_, size);
+    offset_ += size;
+    return true;
+  }
+
+  // A section count, rejected when the rest of the payload cannot hold that many records of at
+  // least `min_record_bytes`, so a corrupt count cannot reserve huge vectors.
+  [[nodiscard]] bool count(std::uint32_t& value, std::size_t min_record_bytes) {
+    if (!integer(value)) return false;
+    return value <= (payload_.size() - offset_) / min_record_bytes;
+  }
+
+  [[nodiscard]] bool at_end() const { return offset_ == payload_.size(); }
+
+ private:
+  std::string_view payload_;
+  std::size_t offset_ = 0;
+};
+
+void encode_order(Writer& writer, const OrderRecord& record) {
+  const OrderRequest& request = record.request;
+  writer.integer(record.id.value);
+  writer.integer(record.user.value);
+  writer.integer(record.created_unix_ns);
+  writer.text(request.symbol.view());
+  writer.integer(static_cast<std::uint8_t>(request.side));
+  writer.integer(static_cast<std::uint8_t>(request.type));
+  writer.integer(static_cast<std::uint8_t>(request.post_only ? 1 : 0));
+  writer.integer(request.price.ticks);
+  writer.integer(request.quantity.lots);
+  writer.text(request.client_order_id.view());
+  writer.integer(static_cast<std::uint8_t>(record.status));
+  writer.integer(record.filled.lots);
+  writer.integer(record.filled_notional.units);
+  writer.integer(static_cast<std::uint8_t>(record.reject_reason));
+}
+
+bool decode_order(Reader& reader, OrderRecord& record) {
+  OrderRequest& request = record.request;
+  std::string_view symbol;
+  std::string_view client_order_id;
+  std::uint8_t post_only = 0;
+  bool ok = reader.integer(record.id.value) && reader.integer(record.user.value) &&
+            reader.integer(record.created_unix_ns) && reader.text(symbol) &&
+            reader.enumeration(request.side) && reader.enumeration(request.type) &&
+            reader.integer(post_only) && reader.integer(request.price.ticks) &&
+            reader.integer(request.quantity.lots) && reader.text(client_order_id) &&
+            reader.enumeration(record.status) && reader.integer(record.filled.lots) &&
+            reader.integer(record.filled_notional.units) &&
+            reader.enumeration(record.reject_reason);
+  if (!ok) return false;
+
+  auto parsed = engine::Symbol::parse(symbol);
+  if (!parsed.ok() || !request.client_order_id.assign(client_order_id)) return false;
+  request.symbol = parsed.value();
+  request.post_only = post_only != 0;
+  record.exists = true;
+  return record.id.value != 0;
+}
+
+void encode_levels(Writer& writer, const std::vector<engine::DepthLevel>& levels) {
+  writer.integer(static_cast<std::uint32_t>(levels.size()));
+  for (const engine::DepthLevel& level : levels) {
+    writer.integer(level.price.ticks);
+    writer.integer(level.quantity.lots);
+    writer.integer(level.orders);
+  }
+}
+
+bool decode_levels(Reader& reader, std::vector<engine::DepthLevel>& levels) {
+  std::uint32_t count = 0;
+  if (!reader.count(count, 20)) return false;
+  levels.resize(count);
+  for (engine::DepthLevel& level : levels) {
+    if (!reader.integer(level.price.ticks) || !reader.integer(level.quantity.lots) ||
+        !reader.integer(level.orders)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void encode_position(Writer& writer, const PositionSnapshot& snapshot) {
+  const engine::Position& position = snapshot.position;
+  writer.text(snapshot.symbol);
+  writer.integer(position.net.lots);
+  writer.integer(position.cash.units);
+  writer.integer(position.realized_pnl.units);
+  writer.integer(position.open_cost.units);
+  writer.integer(position.bought.lots);
+  writer.integer(position.sold.lots);
+}
+
+bool decode_position(Reader& reader, PositionSnapshot& snapshot) {
+  engine::Position& position = snapshot.position;
+  std::string_view symbol;
+  bool ok = reader.text(symbol) && reader.integer(position.net.lots) &&
+            reader.integer(position.cash.units) && reader.integer(position.realized_pnl.units) &&
+            reader.integer(position.open_cost.units) && reader.integer(position.bought.lots) &&
+            reader.integer(position.sold.lots);
+  if (!ok) return false;
+  snapshot.symbol = symbol;
+  // The engine's symbol table is not here; readers use snapshot.symbol.
+  position.symbol = {};
+  return true;
+}
+
+}  // namespace
+
+void encode_state_changes(const StateChanges& changes, std::string& out) {
+  Writer writer(out);
+  writer.integer(kFormatVersion);
+
+  writer.integer(static_cast<std::uint32_t>(changes.users.size()));
+  for (const UserChange& user : changes.users) {
+    writer.integer(user.id.value);
+    writer.text(user.username);
+    writer.text(user.email);
+    writer.text(user.password_hash);
+  }
+
+  writer.integer(static_cast<std::uint32_t>(changes.orders.size()));
+  for (const OrderRecord& record : changes.orders) encode_order(writer, record);
+
+  writer.integer(static_cast<std::uint32_t>(changes.books.size()));
+  for (const auto& [symbol, book] : changes.books) {
+    writer.text(symbol);
+    writer.integer(book->batch);
+    encode_levels(writer, book->depth.bids);
+    encode_levels(writer, book->depth.asks);
+  }
+
+  writer.integer(static_cast<std::uint32_t>(changes.positions.size()));
+  for (const auto& [user, positions] : changes.positions) {
+    writer.integer(user.value);
+    writer.integer(static_cast<std::uint32_t>(positions->size()));
+    for (const PositionSnapshot& snapshot : *positions) encode_position(writer, snapshot);
+  }
+}
+
+bool decode_state_changes(std::string_view payload, StateChanges& changes) {
+  changes = {};
+  Reader reader(payload);
+  std::uint8_t version = 0;
+  if (!reader.integer(version) || version != kFormatVersion) return false;
+
+  std::uint32_t count = 0;
+  if (!reader.count(count, 14)) return false;
+  changes.users.resize(count);
+  for (UserChange& user : changes.users) {
+    std::string_view username;
+    std::string_view email;
+    std::string_view hash;
+    if (!reader.integer(user.id.value) || !reader.text(username) || !reader.text(email) ||
+        !reader.text(hash)) {
+      return false;
+    }
+    user.username = username;
+    user.email = email;
+    user.password_hash = hash;
+  }
+
+  if (!reader.count(count, 60)) return false;
+  changes.orders.resize(count);
+  for (OrderRecord& record : changes.orders) {
+    if (!decode_order(reader, record)) return false;
+  }
+
+  if (!reader.count(count, 18)) return false;
+  changes.books.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::string_view symbol;
+    auto book = std::make_shared<BookSnapshot>();
+    if (!reader.text(symbol) || !reader.integer(book->batch) ||
+        !decode_levels(reader, book->depth.bids) || !decode_levels(reader, book->depth.asks)) {
+      return false;
+    }
+    changes.books.emplace_back(std::string(symbol), std::move(book));
+  }
+
+  if (!reader.count(count, 12)) return false;
+  changes.positions.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint64_t user = 0;
+    std::uint32_t size = 0;
+    if (!reader.integer(user) || !reader.count(size, 50)) return false;
+    auto positions = std::make_shared<std::vector<PositionSnapshot>>(size);
+    for (PositionSnapshot& snapshot : *positions) {
+      if (!decode_position(reader, snapshot)) return false;
+    }
+    changes.positions.emplace_back(engine::UserId{user}, std::move(positions));
+  }
+  return reader.at_end();
+}
+
+AppliedCounts apply_state_changes(StateChanges&& changes, OrderStore& orders, UserDirectory& users,
+                                  MarketView& market) {
+  AppliedCounts counts;
+  for (UserChange& user : changes.users) {
+    if (users.find(user.id) != nullptr) continue;
+    if (users.restore(user.id, user.username, user.email, std::move(user.password_hash))) {
+      ++counts.users;
+    }
+  }
+
+  for (const OrderRecord& record : changes.orders) {
+    bool known = orders.find(record.id).has_value();
+    if (!orders.create(record)) continue;
+    if (!known) users.add_order(record.user, record.id);
+    ++counts.orders;
+    counts.max_order_id = std::max(counts.max_order_id, record.id.value);
+  }
+
+  for (auto& [symbol, book] : changes.books) market.publish_book(symbol, std::move(book));
+  for (auto& [user, positions] : changes.positions) {
+    market.publish_positions(user, std::move(positions));
+  }
+  return counts;
+}
+
+}  // namespace hft::gateway

@@ -1,0 +1,248 @@
+#include "gateway/state_stream.h"
+
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+#include <vector>
+
+namespace hft::gateway {
+
+namespace {
+
+constexpr auto kIoTimeout = std::chrono::milliseconds(5000);
+constexpr auto kRetryDelay = std::chrono::milliseconds(500);
+constexpr auto kSubscriberBlock = std::chrono::milliseconds(500);
+constexpr std::size_t kEntriesPerRoundTrip = 64;
+constexpr std::size_t kEntriesPerRead = 256;
+
+std::shared_ptr<spdlog::logger> logger() {
+  auto found = spdlog::get("redis");
+  return found ? found : spdlog::default_logger();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// StatePublisher
+
+StatePublisher::StatePublisher(redis::RedisUrl url) : url_(std::move(url)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+StatePublisher::~StatePublisher() { stop(std::chrono::milliseconds(0)); }
+
+void StatePublisher::publish(StateChanges&& changes) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= kMaxQueuedBatches) {
+      std::uint64_t dropped = dropped_.fetch_add(1) + 1;
+      // A power of two: the log stays short when Redis is away for long.
+      if ((dropped & (dropped - 1)) == 0) {
+        logger()->error("{}: state queue full ({} batches); {} batches not sent to gateways",
+                        kEventStreamKey, kMaxQueuedBatches, dropped);
+      }
+      return;
+    }
+    queue_.push_back(std::move(changes));
+  }
+  wake_.notify_one();
+}
+
+std::size_t StatePublisher::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void StatePublisher::stop(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) stop_deadline_ = std::chrono::steady_clock::now() + timeout;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StatePublisher::run() {
+  std::unique_ptr<redis::Connection> connection;
+  const std::string max_length = std::to_string(kEventStreamMaxEntries);
+  std::vector<StateChanges> batch;
+  std::vector<std::string> payloads;
+
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() ||
+          (stopping_ && std::chrono::steady_clock::now() >= stop_deadline_ && !connection)) {
+        if (stopping_) return;
+        continue;
+      }
+    }
+
+    if (!connection || connection->broken()) {
+      redis::ConnectResult connected = redis::Connection::connect(url_, kIoTimeout);
+      if (!connected.connection) {
+        logger()->warn("{}: connect failed, retrying: {}", kEventStreamKey, connected.error);
+        std::unique_lock lock(mutex_);
+        if (stopping_ && std::chrono::steady_clock::now() >= stop_deadline_) return;
+        wake_.wait_for(lock, kRetryDelay);
+        continue;
+      }
+      connection = std::move(connected.connection);
+    }
+
+    {
+      std::lock_guard lock(mutex_);
+      while (!queue_.empty() && batch.size() < kEntriesPerRoundTrip) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    payloads.resize(batch.size());
+    bool sent = true;
+    for (std::size_t i = 0; i < batch.size() && sent; ++i) {
+      encode_state_changes(batch[i], payloads[i]);
+      std::string_view args[] = {"XADD", kEventStreamKey, "MAXLEN", "~", max_length, "*",
+                                 kEventField, payloads[i]};
+      sent = connection->append(args);
+    }
+    std::size_t replies = 0;
+    for (; sent && replies < batch.size(); ++replies) {
+      redis::Reply reply = connection->read_reply();
+      if (!reply) break;
+      if (reply->type == REDIS_REPLY_ERROR) {
+        logger()->error("{}: XADD failed, the gateways miss one batch of state: {}",
+                        kEventStreamKey, redis::reply_text(*reply));
+        dropped_.fetch_add(1);
+        continue;
+      }
+      published_.fetch_add(1);
+    }
+    if (replies == batch.size()) {
+      batch.clear();
+      continue;
+    }
+
+    // The connection broke: resend what has no reply (Redis may store an entry twice, which the
+    // gateways apply twice without harm because entries carry full states).
+    logger()->warn("{}: connection lost, retrying: {}", kEventStreamKey, connection->error());
+    batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(replies));
+    {
+      std::lock_guard lock(mutex_);
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+    }
+    batch.clear();
+    connection.reset();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// StateSubscriber
+
+StateSubscriber::StateSubscriber(redis::RedisUrl url, OrderStore& orders, UserDirectory& users,
+                                 MarketView& market)
+    : url_(std::move(url)), orders_(orders), users_(users), market_(market) {}
+
+StateSubscriber::~StateSubscriber() { stop(); }
+
+std::string StateSubscriber::catch_up() {
+  while (true) {
+    std::size_t entries = 0;
+    std::string error = read_once(std::chrono::milliseconds(0), entries);
+    if (!error.empty()) return error;
+    if (entries == 0) return {};
+  }
+}
+
+void StateSubscriber::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void StateSubscriber::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string StateSubscriber::read_once(std::chrono::milliseconds block, std::size_t& entries) {
+  entries = 0;
+  if (!connection_ || connection_->broken()) {
+    connected_ = false;
+    redis::ConnectResult connected = redis::Connection::connect(url_, kIoTimeout + block);
+    if (!connected.connection) return connected.error;
+    connection_ = std::move(connected.connection);
+    connected_ = true;
+  }
+
+  const std::string count = std::to_string(kEntriesPerRead);
+  const std::string block_ms = std::to_string(block.count());
+  redis::Reply reply;
+  if (block.count() > 0) {
+    reply = connection_->command(
+        {"XREAD", "COUNT", count, "BLOCK", block_ms, "STREAMS", kEventStreamKey, last_id_});
+  } else {
+    reply = connection_->command({"XREAD", "COUNT", count, "STREAMS", kEventStreamKey, last_id_});
+  }
+  if (!reply) {
+    connected_ = false;
+    return connection_->error();
+  }
+  if (reply->type == REDIS_REPLY_NIL) return {};
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
+      reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[0]->elements != 2) {
+    return reply->type == REDIS_REPLY_ERROR
+               ? std::string(redis::reply_text(*reply))
+               : std::string("XREAD ") + std::string(kEventStreamKey) + ": unexpected reply";
+  }
+
+  const redisReply& list = *reply->element[0]->element[1];
+  StateChanges changes;
+  for (std::size_t i = 0; i < list.elements; ++i) {
+    const redisReply& entry = *list.element[i];
+    if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2) continue;
+    last_id_ = std::string(redis::reply_text(*entry.element[0]));
+    ++entries;
+    const redisReply& fields = *entry.element[1];
+    std::string_view payload;
+    for (std::size_t f = 0; f + 1 < fields.elements; f += 2) {
+      if (redis::reply_text(*fields.element[f]) == kEventField) {
+        payload = redis::reply_text(*fields.element[f + 1]);
+      }
+    }
+    if (!decode_state_changes(payload, changes)) {
+      std::uint64_t invalid = entries_invalid_.fetch_add(1) + 1;
+      if ((invalid & (invalid - 1)) == 0) {
+        logger()->error("{}: entry {} does not decode ({} bytes); skipped ({} so far)",
+                        kEventStreamKey, last_id_, payload.size(), invalid);
+      }
+      continue;
+    }
+    AppliedCounts counts = apply_state_changes(std::move(changes), orders_, users_, market_);
+    if (counts.max_order_id > max_order_id_.load()) max_order_id_ = counts.max_order_id;
+    entries_applied_.fetch_add(1);
+  }
+  return {};
+}
+
+void StateSubscriber::run() {
+  std::uint64_t failures = 0;
+  while (!stopping_) {
+    std::size_t entries = 0;
+    std::string error = read_once(kSubscriberBlock, entries);
+    if (error.empty()) {
+      if (failures > 0) logger()->info("{}: reading again after {} failures", kEventStreamKey,
+                                       failures);
+      failures = 0;
+      continue;
+    }
+    ++failures;
+    if ((failures & (failures - 1)) == 0) {
+      logger()->warn("{}: read failed ({} in a row), retrying: {}", kEventStreamKey, failures,
+                     error);
+    }
+    connection_.reset();
+    std::this_thread::sleep_for(kRetryDelay);
+  }
+}
+
+}  // namespace hft::gateway

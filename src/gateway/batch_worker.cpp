@@ -328,6 +328,10 @@ void BatchWorker::apply(const Command& command, bool replaying, Completion& comp
     case CommandKind::kCancel: {
       auto status = engine_.cancel(command.cancel_id, command.user, *events_);
       completion.applied = status.ok();
+      // Also after a rejected cancel, so a cancel delivered twice publishes the order's state.
+      if (events_->touched_orders_ != nullptr) {
+        events_->touched_orders_->push_back(command.cancel_id.value);
+      }
       if (!status.ok()) {
         completion.reason = status.reason();
         return;
@@ -335,9 +339,6 @@ void BatchWorker::apply(const Command& command, bool replaying, Completion& comp
       // The cancelled order left its book, so the book's snapshot is published again.
       if (auto record = orders_.find(command.cancel_id)) {
         touched_symbols_.emplace(record->request.symbol.view());
-      }
-      if (events_->touched_orders_ != nullptr) {
-        events_->touched_orders_->push_back(command.cancel_id.value);
       }
       return;
     }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "gateway/journal_codec.h"
 
 namespace hft::gateway {
@@ -43,11 +45,13 @@ class RedisEngine::DurableTarget final : public ReplyTarget {
 };
 
 RedisEngine::RedisEngine(redis::RedisUrl url, CommandQueue& queue, OrderStore& orders,
-                         UserDirectory& users, BatchWorker& worker, StatePublisher& publisher)
+                         UserDirectory& users, MarketView& market, BatchWorker& worker,
+                         StatePublisher& publisher)
     : url_(std::move(url)),
       queue_(queue),
       orders_(orders),
       users_(users),
+      market_(market),
       worker_(worker),
       publisher_(publisher),
       stream_stats_(url_) {}
@@ -131,6 +135,7 @@ void RedisEngine::run() {
 
 bool RedisEngine::push_batch(const std::shared_ptr<ReadBatch>& batch) {
   std::vector<std::pair<Command, std::size_t>> commands;
+  std::vector<Command> skipped;
   for (const redis::StreamEntry& entry : batch->entries) {
     if (!entry.defect.empty()) {
       std::uint64_t invalid = entries_invalid_.fetch_add(1) + 1;
@@ -153,12 +158,14 @@ bool RedisEngine::push_batch(const std::shared_ptr<ReadBatch>& batch) {
     }
     if (!accept_command(command)) {
       entries_skipped_.fetch_add(1);
+      if (command.kind == CommandKind::kNewOrders) skipped.push_back(std::move(command));
       continue;
     }
     std::size_t weight = std::max<std::size_t>(1, command.orders.size());
     commands.emplace_back(std::move(command), weight);
   }
 
+  if (!skipped.empty()) republish(skipped);
   if (commands.empty()) {
     batch->durable = true;
     return true;
@@ -180,6 +187,30 @@ bool RedisEngine::push_command(Command&& command, std::size_t weight) {
     if (result == queue::PushResult::kClosed || stopping_) return false;
     std::this_thread::sleep_for(kQueueFullWait);
   }
+}
+
+void RedisEngine::republish(const std::vector<Command>& skipped) {
+  // NOTE: the worker may change one of these orders meanwhile; if its newer state reaches the
+  // stream first, gateways show this older one until the order changes again.
+  StateChanges changes;
+  std::set<std::string> symbols;
+  std::set<std::uint64_t> users;
+  for (const Command& command : skipped) {
+    users.insert(command.user.value);
+    for (const NewOrderCommand& order : command.orders) {
+      if (auto record = orders_.find(order.id)) changes.orders.push_back(*record);
+      symbols.emplace(order.request.symbol.view());
+    }
+  }
+  for (const std::string& symbol : symbols) {
+    if (auto book = market_.book(symbol)) changes.books.emplace_back(symbol, std::move(book));
+  }
+  for (std::uint64_t user : users) {
+    if (auto positions = market_.positions(engine::UserId{user})) {
+      changes.positions.emplace_back(engine::UserId{user}, std::move(positions));
+    }
+  }
+  publisher_.publish(std::move(changes));
 }
 
 bool RedisEngine::accept_command(Command& command) {

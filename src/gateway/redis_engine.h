@@ -5,9 +5,10 @@
 // loses nothing that was acknowledged: the next start takes the pending entries over.
 //
 // Repeated entries are harmless. A new-order entry whose first order id is already in the
-// OrderStore (replayed from the journal or queued earlier in this run) is skipped; so is a
-// registration whose user id is known. A cancel applied twice is rejected by the engine the
-// second time (unknown order) and changes nothing.
+// OrderStore (replayed from the journal or queued earlier in this run) is skipped, and the
+// orders' current state is published again; a registration whose user id is known is skipped.
+// A cancel applied twice is rejected by the engine the second time (unknown order) and changes
+// nothing.
 //
 // Thread-safety: start(), stop_reading() and acknowledge_durable_batches() are called by the
 // controlling thread; the reader thread owns the consumer between start() and stop_reading().
@@ -36,7 +37,7 @@ namespace hft::gateway {
 class RedisEngine final : public StatusSource {
  public:
   RedisEngine(redis::RedisUrl url, CommandQueue& queue, OrderStore& orders, UserDirectory& users,
-              BatchWorker& worker, StatePublisher& publisher);
+              MarketView& market, BatchWorker& worker, StatePublisher& publisher);
   ~RedisEngine() override;
   RedisEngine(const RedisEngine&) = delete;
   RedisEngine& operator=(const RedisEngine&) = delete;
@@ -71,11 +72,15 @@ class RedisEngine final : public StatusSource {
   [[nodiscard]] bool push_batch(const std::shared_ptr<ReadBatch>& batch);
   [[nodiscard]] bool push_command(Command&& command, std::size_t weight);
   [[nodiscard]] bool accept_command(Command& command);
+  // Publishes the current state of orders the journal held before this start: a crash between
+  // the journal commit and the state stream's XADD would otherwise leave gateways without it.
+  void republish(const std::vector<Command>& skipped);
 
   const redis::RedisUrl url_;
   CommandQueue& queue_;
   OrderStore& orders_;
   UserDirectory& users_;
+  MarketView& market_;
   BatchWorker& worker_;
   StatePublisher& publisher_;
   std::unique_ptr<redis::OrderConsumer> consumer_;

@@ -268,7 +268,8 @@ int run_server(const ServerConfig& config) {
     publisher = std::make_unique<StatePublisher>(*queue_url);
     worker.set_state_sink(publisher.get());
     redis_engine =
-        std::make_unique<RedisEngine>(*queue_url, queue, orders, users, worker, *publisher);
+        std::make_unique<RedisEngine>(*queue_url, queue, orders, users, market, worker,
+                                      *publisher);
   }
 
   Api api(config, worker.engine_config(), *signer, queue, orders, users, market, metrics, worker);

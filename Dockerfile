@@ -25,6 +25,7 @@ FROM ${DEBIAN_IMAGE} AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libstdc++6 libgcc-s1 zlib1g libfmt9 libspdlog1.10 libsimdjson14 libsodium23 libpq5 \
+      libhiredis0.14 \
       curl \
  && rm -rf /var/lib/apt/lists/*
 

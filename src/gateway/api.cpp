@@ -471,13 +471,14 @@ void Api::handle_health(const HttpRequest& request, Connection& connection) {
   auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_);
 
   JsonWriter writer;
-  writer.begin_object()
-      .member("status", healthy ? "healthy" : "unhealthy")
-      .member("queue_depth", static_cast<std::uint64_t>(queue_.depth_weight()))
-      .member("queue_capacity", static_cast<std::uint64_t>(queue_.capacity_weight()))
-      .member("batch_worker_alive", alive)
-      .member("journal_ok", journal_ok)
-      .member("ack_mode", config_.ack == AckMode::kDurable ? "durable" : "queued");
+  writer.begin_object().member("status", healthy ? "healthy" : "unhealthy");
+  if (shared_queue_ == nullptr) {
+    writer.member("queue_depth", static_cast<std::uint64_t>(queue_.depth_weight()))
+        .member("queue_capacity", static_cast<std::uint64_t>(queue_.capacity_weight()))
+        .member("batch_worker_alive", alive)
+        .member("journal_ok", journal_ok)
+        .member("ack_mode", config_.ack == AckMode::kDurable ? "durable" : "queued");
+  }
   if (status_source_ != nullptr) status_source_->append_health(writer);
   // The sink does not change the status: its rows wait in the journal while PostgreSQL is away.
   if (const store::StoreWriter* store = worker_.store()) {

@@ -347,7 +347,8 @@ bool RedisGateway::healthy() { return producer_ && stream_stats_.get().ok(); }
 void RedisGateway::append_health(JsonWriter& writer) {
   redis::ProducerStats producer = producer_ ? producer_->stats() : redis::ProducerStats{};
   writer.member("role", "gateway")
-      .member("redis_connected", producer.connected)
+      .member("ack_mode", "redis")
+      .member("redis_producer_connected", producer.connected)
       .member("redis_producer_queued", producer.queued)
       .member("state_stream_connected", subscriber_.connected())
       .member("state_entries_applied", subscriber_.entries_applied());

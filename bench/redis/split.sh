@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Scaled-out benchmark, side by side in one run on 127.0.0.1: the main job's shape (CLIENTS
-# `hft load` processes, closed loop, DURATION seconds) against
-#   (a) one `hft serve` with the in-process queue (--role all), and
+# Scaled-out benchmark, side by side in one run on 127.0.0.1. It runs the main job's shape
+# (CLIENTS `hft load` processes, closed loop, DURATION seconds) against two setups:
+#   (a) one `hft serve` with the in-process queue (--role all);
 #   (b) two `hft serve --role gateway` and one `hft serve --role engine` over a fresh
 #       redis-server without persistence, half of the clients on each gateway.
 # It prints orders/s and p99 latency of each (from `hft aggregate --json`), their ratio, and the

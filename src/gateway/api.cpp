@@ -1087,7 +1087,7 @@ void Api::handle_cancel(const HttpRequest& request, Connection& connection, Call
   metrics_.cancels_requested.fetch_add(1, std::memory_order_relaxed);
 
   if (durable && shared_queue_ != nullptr) {
-    // The engine cancels later, so a gateway answers 202 with the order as it is now, once
+    // The engine cancels later, so a gateway replies 202 with the order as it is now, once
     // Redis has stored the cancel.
     std::string& body = connection.thread().scratch;
     body.clear();

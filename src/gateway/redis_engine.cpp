@@ -190,7 +190,7 @@ bool RedisEngine::push_command(Command&& command, std::size_t weight) {
 }
 
 void RedisEngine::republish(const std::vector<Command>& skipped) {
-  // NOTE: the worker may change one of these orders meanwhile; if its newer state reaches the
+  // NOTE: the worker may change one of these orders meanwhile. If its newer state reaches the
   // stream first, gateways show this older one until the order changes again.
   StateChanges changes;
   std::set<std::string> symbols;

@@ -4,11 +4,10 @@
 // is acknowledged (XACK) only after the journal reports every command of it durable, so a crash
 // loses nothing that was acknowledged: the next start takes the pending entries over.
 //
-// Repeated entries are harmless. A new-order entry whose first order id is already in the
-// OrderStore (replayed from the journal or queued earlier in this run) is skipped, and the
-// orders' current state is published again; a registration whose user id is known is skipped.
-// A cancel applied twice is rejected by the engine the second time (unknown order) and changes
-// nothing.
+// Repeated entries are harmless. A new-order entry is skipped when its first order id is already
+// in the OrderStore (replayed from the journal or queued earlier in this run), and the orders'
+// current state is published again. A registration whose user id is known is skipped. A cancel
+// applied twice is rejected by the engine the second time (unknown order) and changes nothing.
 //
 // Thread-safety: start(), stop_reading() and acknowledge_durable_batches() are called by the
 // controlling thread; the reader thread owns the consumer between start() and stop_reading().

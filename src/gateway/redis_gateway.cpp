@@ -218,7 +218,7 @@ SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
       completion.durable = true;
       completion.prepared_reply = prepared;
     } else {
-      // The orders never reached the engine as far as this gateway knows.
+      // Redis did not confirm the entry, so its orders leave the local store.
       for (std::size_t i = 0; i < order_count; ++i) orders_.erase(engine::OrderId{first_id + i});
       std::uint64_t failures = publish_failures_.fetch_add(1) + 1;
       if ((failures & (failures - 1)) == 0) {
@@ -341,7 +341,8 @@ const Account* RedisGateway::load_user(engine::UserId id) {
   return load_user(redis::reply_text(*reply));
 }
 
-// The producer connects on its first entry, so the statistics connection stands for Redis.
+// The producer connects on its first entry, so the statistics connection shows whether Redis is
+// reachable.
 bool RedisGateway::healthy() { return producer_ && stream_stats_.get().ok(); }
 
 void RedisGateway::append_health(JsonWriter& writer) {

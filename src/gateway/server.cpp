@@ -60,7 +60,7 @@ std::unique_ptr<store::StoreWriter> open_store(const ServerConfig& config, std::
   return std::move(opened.writer);
 }
 
-// Parses the --queue URL and refuses a Redis that may evict keys. Returns the URL, or nullopt
+// Parses the --queue URL and rejects a Redis that may evict keys. Returns the URL, or nullopt
 // after logging why the server does not start.
 std::optional<redis::RedisUrl> open_queue_url(const ServerConfig& config) {
   auto log = get_logger("redis");

@@ -259,10 +259,10 @@ TEST_F(SplitServe, TwoGatewaysOneEngineUnderLoad) {
     EXPECT_EQ(reply.status, 200) << reply.body;
     auto list = client_b.request("GET", "/api/orders", {}, account.token);
     EXPECT_EQ(list.status, 200) << list.body;
-    auto taken = client_b.request(
+    auto duplicate = client_b.request(
         "POST", "/api/auth/register",
         R"({"username":"split-user","email":"x@example.com","password":"other-password"})");
-    EXPECT_EQ(taken.status, 409) << taken.body;
+    EXPECT_EQ(duplicate.status, 409) << duplicate.body;
   }
 
   // One `hft load` per gateway, and the recording client on each gateway with one token.
@@ -297,7 +297,7 @@ TEST_F(SplitServe, TwoGatewaysOneEngineUnderLoad) {
                                  << gateway->log();
   }
 
-  // PostgreSQL holds each acknowledged order once (order_id is its key) and nothing else.
+  // PostgreSQL contains each acknowledged order once (order_id is its key) and nothing else.
   std::uint64_t acked_total = acked.size() + *load_acked_a + *load_acked_b;
   std::int64_t stored = query_number(postgres, "SELECT count(*) FROM orders");
   EXPECT_EQ(query_number(postgres,

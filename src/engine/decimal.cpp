@@ -1,6 +1,7 @@
 #include "engine/decimal.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace hft::engine {
@@ -145,27 +146,58 @@ Result<std::int64_t> to_increments(std::string_view text, const Decimal& increme
   return static_cast<std::int64_t>(numerator / divisor);
 }
 
-// Formats value x 10^-scale with exactly `scale` decimals.
-std::string format_scaled(Int128 value, int scale) {
+// format_scaled for a scale too large for its stack buffer.
+std::string format_scaled_long(Int128 value, int scale) {
   const bool negative = value < 0;
   Uint128 magnitude =
       negative ? static_cast<Uint128>(-(value + 1)) + 1 : static_cast<Uint128>(value);
-
   std::string digits;
   do {
     digits.push_back(static_cast<char>('0' + static_cast<int>(magnitude % 10)));
     magnitude /= 10;
   } while (magnitude != 0);
   while (digits.size() <= static_cast<std::size_t>(scale)) digits.push_back('0');
-
   std::string out;
-  out.reserve(digits.size() + 2);
   if (negative) out.push_back('-');
   for (std::size_t i = digits.size(); i-- > 0;) {
     out.push_back(digits[i]);
-    if (i == static_cast<std::size_t>(scale) && scale > 0) out.push_back('.');
+    if (i == static_cast<std::size_t>(scale)) out.push_back('.');
   }
   return out;
+}
+
+// Formats value x 10^-scale with exactly `scale` decimals. Digits are written backwards into a
+// stack buffer; magnitudes that fit 64 bits use 64-bit division, far cheaper than 128-bit.
+std::string format_scaled(Int128 value, int scale) {
+  const bool negative = value < 0;
+  Uint128 magnitude =
+      negative ? static_cast<Uint128>(-(value + 1)) + 1 : static_cast<Uint128>(value);
+
+  // 39 digits hold any 128-bit magnitude; scale adds leading zeros, then a point and a sign.
+  constexpr int kMaxScale = 64;
+  if (scale > kMaxScale) return format_scaled_long(value, scale);
+  std::array<char, 40 + kMaxScale + 2> buffer;
+  const int clamped_scale = std::max(scale, 0);
+  char* end = buffer.data() + buffer.size();
+  char* cursor = end;
+  int written = 0;
+  auto put_digit = [&](unsigned digit) {
+    if (written == clamped_scale && clamped_scale > 0) *--cursor = '.';
+    *--cursor = static_cast<char>('0' + digit);
+    ++written;
+  };
+  while (magnitude > std::numeric_limits<std::uint64_t>::max()) {
+    put_digit(static_cast<unsigned>(magnitude % 10));
+    magnitude /= 10;
+  }
+  auto small = static_cast<std::uint64_t>(magnitude);
+  do {
+    put_digit(static_cast<unsigned>(small % 10));
+    small /= 10;
+  } while (small != 0);
+  while (written <= clamped_scale) put_digit(0);
+  if (negative) *--cursor = '-';
+  return std::string(cursor, static_cast<std::size_t>(end - cursor));
 }
 
 Int128 pow10(int exponent) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cstdint>
 #include <new>
 #include <optional>
 
@@ -477,25 +479,48 @@ std::optional<RequestError> check_document_end(ondemand::document& document,
   return trailing_content(static_cast<std::size_t>(location.value_unsafe() - body.data()));
 }
 
+// Byte classes for nests_deeper_than; most bytes of a body are kPlain.
+enum NestingClass : std::uint8_t { kPlain, kQuote, kBackslash, kOpen, kClose };
+
+constexpr std::array<std::uint8_t, 256> kNestingClasses = [] {
+  std::array<std::uint8_t, 256> classes{};
+  classes['"'] = kQuote;
+  classes['\\'] = kBackslash;
+  classes['{'] = kOpen;
+  classes['['] = kOpen;
+  classes['}'] = kClose;
+  classes[']'] = kClose;
+  return classes;
+}();
+
 }  // namespace
 
 bool nests_deeper_than(std::string_view json, std::size_t max_depth) {
   std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return true;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(json.data());
+  const std::size_t size = json.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    switch (kNestingClasses[bytes[i]]) {
+      case kPlain:
+      case kBackslash:  // outside a string it is malformed JSON, which the parser reports
+        break;
+      case kQuote:
+        // Skip the string: brackets inside it do not nest.
+        for (++i; i < size; ++i) {
+          const std::uint8_t byte_class = kNestingClasses[bytes[i]];
+          if (byte_class == kBackslash) {
+            ++i;
+          } else if (byte_class == kQuote) {
+            break;
+          }
+        }
+        break;
+      case kOpen:
+        if (++depth > max_depth) return true;
+        break;
+      case kClose:
+        if (depth > 0) --depth;
+        break;
     }
   }
   return false;

@@ -1,6 +1,7 @@
 #include "gateway/order_store.h"
 
-#include <cstdlib>
+#include <sys/mman.h>
+
 #include <new>
 
 namespace hft::gateway {
@@ -64,8 +65,21 @@ OrderStore::OrderStore() : chunks_(std::make_unique<std::atomic<Chunk*>[]>(kMaxC
   for (std::size_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr);
 }
 
+// Chunks are several megabytes, written in id order. With transparent huge pages (where the
+// kernel allows them, `madvise` mode included) a new chunk takes one page fault per 2 MiB
+// instead of one per 4 KiB as orders arrive.
+OrderStore::Chunk* OrderStore::map_chunk() {
+  void* memory =
+      ::mmap(nullptr, sizeof(Chunk), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  (void)::madvise(memory, sizeof(Chunk), MADV_HUGEPAGE);
+  return static_cast<Chunk*>(memory);
+}
+
 OrderStore::~OrderStore() {
-  for (std::size_t i = 0; i < kMaxChunks; ++i) std::free(chunks_[i].load());
+  for (std::size_t i = 0; i < kMaxChunks; ++i) {
+    if (Chunk* chunk = chunks_[i].load()) ::munmap(chunk, sizeof(Chunk));
+  }
 }
 
 OrderRecord* OrderStore::slot(std::uint64_t id, bool allocate) const {
@@ -78,9 +92,8 @@ OrderRecord* OrderStore::slot(std::uint64_t id, bool allocate) const {
     chunk = chunks_[chunk_index].load(std::memory_order_acquire);
     if (chunk == nullptr) {
       // An all-zero OrderRecord is a default one (checked in the header), so fresh zero pages
-      // from calloc need no constructor pass over 64Ki records.
-      chunk = static_cast<Chunk*>(std::calloc(1, sizeof(Chunk)));
-      if (chunk == nullptr) throw std::bad_alloc();
+      // from mmap need no constructor pass over 64Ki records.
+      chunk = map_chunk();
       chunks_[chunk_index].store(chunk, std::memory_order_release);
     }
   }

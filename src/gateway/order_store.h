@@ -95,6 +95,9 @@ class OrderStore {
  private:
   using Chunk = std::array<OrderRecord, kChunkSize>;
 
+  // Maps a zero-filled chunk, with transparent huge pages where the kernel allows them.
+  [[nodiscard]] static Chunk* map_chunk();
+
   [[nodiscard]] OrderRecord* slot(std::uint64_t id, bool allocate) const;
   [[nodiscard]] std::mutex& stripe(std::uint64_t id) const { return stripes_[id % kStripes]; }
 

@@ -198,6 +198,12 @@ TEST(Decimal, NotionalBeyondInt64IsRejected) {
 TEST(Decimal, FormatsNegativeNotional) {
   EXPECT_EQ(format_notional(Notional{-12345}, make_instrument("0.01", "0.01")), "-1.2345");
   EXPECT_EQ(format_notional(Notional{-5}, make_instrument("0.01", "1")), "-0.05");
+  EXPECT_EQ(format_notional(Notional{std::numeric_limits<std::int64_t>::min()},
+                            make_instrument("0.01", "1")),
+            "-92233720368547758.08");
+  EXPECT_EQ(format_notional(Notional{std::numeric_limits<std::int64_t>::max()},
+                            make_instrument("0.000000001", "0.000000001")),
+            "9.223372036854775807");
 }
 
 TEST(Decimal, FormatsAveragePriceRounded) {

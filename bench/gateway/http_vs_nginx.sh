@@ -6,14 +6,17 @@
 #   4. hft serve --ack durable, POST /api/orders/batch with 100 orders per request.
 # Each server gets its own free port and data dir and is pinned to one core (SERVER_CPU), wrk to
 # another (WRK_CPU), with one wrk thread and 64 connections. nginx runs worker_processes 1.
+# The four runs repeat ROUNDS times, interleaved, so that a drift in the machine's speed (other
+# tenants, a build) touches nginx and hft alike; each figure is the median over the rounds.
 # Prints requests/s, p50/p99 latency and the ratios to nginx.
 #
-# Usage: bench/gateway/http_vs_nginx.sh [path/to/hft]   (env: DURATION_S, CONNECTIONS,
+# Usage: bench/gateway/http_vs_nginx.sh [path/to/hft]   (env: DURATION_S, ROUNDS, CONNECTIONS,
 #        SERVER_CPU, WRK_CPU, HFT_THREADS)
 set -euo pipefail
 
 HFT=${1:-${HFT:-build/src/cli/hft}}
-DURATION_S=${DURATION_S:-10}
+DURATION_S=${DURATION_S:-5}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 SERVER_CPU=${SERVER_CPU:-1}
 WRK_CPU=${WRK_CPU:-0}
@@ -112,11 +115,11 @@ CONF
 taskset -c "$SERVER_CPU" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>"$work/nginx/stderr" &
 pids+=($!)
 wait_http "$nginx_port"
-read -r nginx_rps nginx_p50 nginx_p99 nginx_errors < <(run_wrk "$nginx_port" /api/orders order)
 
 # Starts hft serve with the given flags, registers a user and exports HFT_TOKEN.
 start_hft() {
   local name=$1; shift
+  rm -rf "${work:?}/$name"
   hft_port=$(free_port)
   taskset -c "$SERVER_CPU" "$HFT" serve --host 127.0.0.1 --port "$hft_port" --data-dir "$work/$name" \
     --threads "$HFT_THREADS" --log-level warn "$@" 2>"$work/$name.log" &
@@ -134,22 +137,44 @@ stop_hft() {
   wait "$hft_pid" || echo "http_vs_nginx: hft serve ($1) exited with $?" >&2
 }
 
-start_hft queued --ack queued
-read -r queued_rps queued_p50 queued_p99 queued_errors < <(run_wrk "$hft_port" /api/orders order)
-stop_hft queued
+# Each run appends "requests_per_s p50_ms p99_ms non2xx" to $work/<name>.runs.
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round of $ROUNDS" >&2
+  unset HFT_TOKEN
+  run_wrk "$nginx_port" /api/orders order >>"$work/nginx.runs"
 
-start_hft durable --ack durable
-read -r durable_rps durable_p50 durable_p99 durable_errors < <(run_wrk "$hft_port" /api/orders order)
-stop_hft durable
+  start_hft queued --ack queued
+  run_wrk "$hft_port" /api/orders order >>"$work/queued.runs"
+  stop_hft queued
 
-start_hft batch --ack durable
-read -r batch_rps batch_p50 batch_p99 batch_errors < <(run_wrk "$hft_port" /api/orders/batch batch)
-stop_hft batch
+  start_hft durable --ack durable
+  run_wrk "$hft_port" /api/orders order >>"$work/durable.runs"
+  stop_hft durable
+
+  start_hft batch --ack durable
+  run_wrk "$hft_port" /api/orders/batch batch >>"$work/batch.runs"
+  stop_hft batch
+done
+
+# Prints the median of each column of a .runs file; the error count is summed.
+median_of() {
+  python3 - "$work/$1.runs" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+cols = list(zip(*rows))
+print(" ".join(f"{statistics.median(float(v) for v in col):.3f}" for col in cols[:3]),
+      sum(int(v) for v in cols[3]))
+PY
+}
+read -r nginx_rps nginx_p50 nginx_p99 nginx_errors < <(median_of nginx)
+read -r queued_rps queued_p50 queued_p99 queued_errors < <(median_of queued)
+read -r durable_rps durable_p50 durable_p99 durable_errors < <(median_of durable)
+read -r batch_rps batch_p50 batch_p99 batch_errors < <(median_of batch)
 
 echo
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  load: $(cut -d' ' -f1-3 /proc/loadavg)  cores: $(nproc)"
 echo "wrk -t1 -c$CONNECTIONS -d${DURATION_S}s on cpu $WRK_CPU; servers on cpu $SERVER_CPU;" \
-     "nginx worker_processes 1; hft serve --threads $HFT_THREADS"
+     "nginx worker_processes 1; hft serve --threads $HFT_THREADS; median of $ROUNDS rounds"
 printf '%-34s %12s %9s %9s %7s %8s %9s\n' "server" "requests/s" "p50 ms" "p99 ms" "non2xx" "x nginx" "p99/ngx"
 row() {
   python3 -c "import sys; n,r,p50,p99,e,nr,np=sys.argv[1:]; print(f'{n:<34} {float(r):>12,.0f} {float(p50):>9.3f} {float(p99):>9.3f} {int(e):>7} {float(r)/float(nr):>8.2f} {float(p99)/float(np):>9.2f}')" \

@@ -534,15 +534,26 @@ OrderJsonParser::OrderJsonParser(const engine::EngineConfig& config, JsonLimits 
   }
 }
 
+std::optional<RequestError> open_json_object(ondemand::parser& parser, std::string_view body,
+                                             std::size_t capacity, std::size_t max_depth,
+                                             ondemand::document& document,
+                                             ondemand::object& object) {
+  if (nests_deeper_than(body, max_depth)) {
+    return malformed(fmt::format("body: nested deeper than {} levels", max_depth));
+  }
+  auto code = parser.iterate(body.data(), body.size(), capacity).get(document);
+  if (code) return malformed(describe_json_error(code));
+  return open_root_object(document, body, object);
+}
+
+std::optional<RequestError> check_json_end(ondemand::document& document, std::string_view body) {
+  return check_document_end(document, body);
+}
+
 std::optional<RequestError> OrderJsonParser::open_body(std::string_view body, std::size_t capacity,
                                                        ondemand::document& document,
                                                        ondemand::object& object) {
-  if (nests_deeper_than(body, limits_.max_depth)) {
-    return malformed(fmt::format("body: nested deeper than {} levels", limits_.max_depth));
-  }
-  auto code = parser_.iterate(body.data(), body.size(), capacity).get(document);
-  if (code) return malformed(describe_json_error(code));
-  return open_root_object(document, body, object);
+  return open_json_object(parser_, body, capacity, limits_.max_depth, document, object);
 }
 
 bool OrderJsonParser::parse_order(std::string_view body, std::size_t capacity, OrderRequest& order,

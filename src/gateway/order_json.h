@@ -49,6 +49,22 @@ struct JsonLimits {
 // the limit up front with this linear scan.
 [[nodiscard]] bool nests_deeper_than(std::string_view json, std::size_t max_depth);
 
+// Checks the nesting depth of `body`, starts `parser` on it and opens its root object. `capacity`
+// is as for OrderJsonParser::parse_order. Returns the error that ends the request (400: too
+// deep, malformed, not an object, or content after the root object), or nullopt when `object`
+// is ready to read.
+[[nodiscard]] std::optional<RequestError> open_json_object(simdjson::ondemand::parser& parser,
+                                                           std::string_view body,
+                                                           std::size_t capacity,
+                                                           std::size_t max_depth,
+                                                           simdjson::ondemand::document& document,
+                                                           simdjson::ondemand::object& object);
+
+// Checks that only whitespace follows the root value, once it has been read to its end. Returns
+// the 400 error otherwise.
+[[nodiscard]] std::optional<RequestError> check_json_end(simdjson::ondemand::document& document,
+                                                         std::string_view body);
+
 class OrderJsonParser {
  public:
   OrderJsonParser(const engine::EngineConfig& config, JsonLimits limits);

@@ -663,9 +663,8 @@ void Api::finish_registration(std::shared_ptr<Connection> connection, std::uint6
     return;
   }
   if (shared_queue_ != nullptr) {
-    return finish_shared_registration(std::move(connection), slot, keep_alive,
-                                      std::move(username), std::move(email), std::move(*hash),
-                                      date);
+    return finish_shared_registration(std::move(connection), slot, keep_alive, std::move(username),
+                                      std::move(email), std::move(*hash), date);
   }
 
   auto user = users_.reserve(username, email, *hash);
@@ -847,9 +846,10 @@ void Api::finish_shared_registration(std::shared_ptr<Connection> connection, std
   if (registered.status == RegisterStatus::kFailed) {
     logger("auth")->error("registering user \"{}\" in Redis failed: {}", username,
                           registered.error);
-    connection->post_resolve(
-        slot, format_error_reply(503, "unavailable", "registration: the shared account store "
-                                 "is unreachable; retry later", keep_alive, date, kRetryAfterS));
+    connection->post_resolve(slot, format_error_reply(503, "unavailable",
+                                                      "registration: the shared account store "
+                                                      "is unreachable; retry later",
+                                                      keep_alive, date, kRetryAfterS));
     return;
   }
 
@@ -868,8 +868,8 @@ void Api::finish_shared_registration(std::shared_ptr<Connection> connection, std
   SubmitResult result = shared_queue_->submit(std::move(command), keep_alive);
   if (result.status != SubmitStatus::kPublished) {
     // The account stays in the shared directory, so the user can log in and retry later.
-    connection->post_resolve(slot, format_error_reply(503, "unavailable", result.detail,
-                                                      keep_alive, date, kRetryAfterS));
+    connection->post_resolve(slot, format_error_reply(503, "unavailable", result.detail, keep_alive,
+                                                      date, kRetryAfterS));
   }
 }
 

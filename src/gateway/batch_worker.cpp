@@ -391,7 +391,8 @@ void BatchWorker::publish_snapshots() {
     for (const engine::Position& position : engine_.positions(engine::UserId{user})) {
       snapshot->push_back(PositionSnapshot{std::string(position.symbol), position});
     }
-    if (state_sink_ != nullptr) state_changes_.positions.emplace_back(engine::UserId{user}, snapshot);
+    if (state_sink_ != nullptr)
+      state_changes_.positions.emplace_back(engine::UserId{user}, snapshot);
     market_.publish_positions(engine::UserId{user}, std::move(snapshot));
   }
   touched_users_.clear();

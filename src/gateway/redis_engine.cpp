@@ -106,8 +106,9 @@ void RedisEngine::run() {
     acknowledge_durable_batches();
     if (!failure_logged && !in_flight_.empty() && in_flight_.front()->failed.load()) {
       failure_logged = true;
-      logger()->error("the journal failed; no entry is acknowledged from now on, so a restart "
-                      "takes them over");
+      logger()->error(
+          "the journal failed; no entry is acknowledged from now on, so a restart "
+          "takes them over");
     }
 
     redis::ReadResult read = consumer_->read_batch();
@@ -140,8 +141,8 @@ bool RedisEngine::push_batch(const std::shared_ptr<ReadBatch>& batch) {
     if (!entry.defect.empty()) {
       std::uint64_t invalid = entries_invalid_.fetch_add(1) + 1;
       if (worth_logging(invalid)) {
-        logger()->error("stream entry {} of shard {} is invalid and skipped: {}",
-                        entry.stream_id, entry.shard, entry.defect);
+        logger()->error("stream entry {} of shard {} is invalid and skipped: {}", entry.stream_id,
+                        entry.shard, entry.defect);
       }
       continue;
     }
@@ -220,8 +221,7 @@ bool RedisEngine::accept_command(Command& command) {
 
     case CommandKind::kRegisterUser:
       if (users_.find(command.user) != nullptr) return false;
-      if (!users_.restore(command.user, command.username, command.email,
-                          command.password_hash)) {
+      if (!users_.restore(command.user, command.username, command.email, command.password_hash)) {
         logger()->error("user {} (\"{}\") conflicts with a known account; registration skipped",
                         command.user.value, command.username);
         return false;

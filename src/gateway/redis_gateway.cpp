@@ -63,8 +63,7 @@ redis::StreamStats StreamStatsCache::get() {
     }
     connection_ = std::move(connected.connection);
   }
-  stats_ = redis::query_stream_stats(*connection_, redis::kDefaultShardCount,
-                                     redis::kDefaultGroup);
+  stats_ = redis::query_stream_stats(*connection_, redis::kDefaultShardCount, redis::kDefaultGroup);
   return stats_;
 }
 
@@ -174,7 +173,7 @@ SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
         logger()->error("reserving order ids failed ({} times): {}", failures, ids.error);
       }
       result.status = SubmitStatus::kUnavailable;
-      result.detail = "order ids: Redis is unreachable; retry later";
+      result.detail = "order ids: reserving a block in Redis failed; retry later";
       return result;
     }
     first_id = *ids.id;
@@ -222,9 +221,9 @@ SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
       for (std::size_t i = 0; i < order_count; ++i) orders_.erase(engine::OrderId{first_id + i});
       std::uint64_t failures = publish_failures_.fetch_add(1) + 1;
       if ((failures & (failures - 1)) == 0) {
-        logger()->error("publishing to Redis failed ({} times): {}", failures,
-                        outcome.status == redis::PublishStatus::kTimedOut ? "timed out"
-                                                                          : outcome.error);
+        logger()->error(
+            "publishing to Redis failed ({} times): {}", failures,
+            outcome.status == redis::PublishStatus::kTimedOut ? "timed out" : outcome.error);
       }
       std::string detail =
           outcome.status == redis::PublishStatus::kTimedOut
@@ -277,8 +276,8 @@ RegisterResult RedisGateway::register_user(const std::string& username, const st
   }
   if (!reply) return result;
   if (reply->type != REDIS_REPLY_INTEGER) {
-    result.error = fmt::format("registering at {} failed: {}", url_.redacted(),
-                               redis::reply_text(*reply));
+    result.error =
+        fmt::format("registering at {} failed: {}", url_.redacted(), redis::reply_text(*reply));
     return result;
   }
   if (reply->integer == 0) {

@@ -77,8 +77,7 @@ class RedisGateway final : public SharedQueue, public StatusSource {
   void stop();
 
   [[nodiscard]] SubmitResult submit(Command&& command, bool keep_alive) override;
-  [[nodiscard]] RegisterResult register_user(const std::string& username,
-                                             const std::string& email,
+  [[nodiscard]] RegisterResult register_user(const std::string& username, const std::string& email,
                                              const std::string& password_hash) override;
   [[nodiscard]] const Account* load_user(std::string_view username) override;
   [[nodiscard]] const Account* load_user(engine::UserId id) override;

@@ -134,10 +134,10 @@ int run_gateway(const ServerConfig& config) {
     return kExitFailure;
   }
   http.start();
-  log->info("gateway listening on {}:{}, queue {}, {} I/O threads, {} users and {} orders read "
-            "from the state stream",
-            config.host, http.port(), url->redacted(), http.thread_count(), users.size(),
-            orders.size());
+  log->info(
+      "gateway listening on {}:{}, queue {}, {} I/O threads, {} users and {} orders read "
+      "from the state stream",
+      config.host, http.port(), url->redacted(), http.thread_count(), users.size(), orders.size());
 
   int signal_number = 0;
   while (signal_number <= 0) {
@@ -268,8 +268,7 @@ int run_server(const ServerConfig& config) {
     publisher = std::make_unique<StatePublisher>(*queue_url);
     worker.set_state_sink(publisher.get());
     redis_engine =
-        std::make_unique<RedisEngine>(*queue_url, queue, orders, users, market, worker,
-                                      *publisher);
+        std::make_unique<RedisEngine>(*queue_url, queue, orders, users, market, worker, *publisher);
   }
 
   Api api(config, worker.engine_config(), *signer, queue, orders, users, market, metrics, worker);
@@ -284,11 +283,11 @@ int run_server(const ServerConfig& config) {
 
   journal::JournalOptions journal_options;
   journal_options.fsync = config.journal_fsync;
-  CompletionSink completions =
-      engine_role ? RedisEngine::completion_sink()
-                  : CompletionSink([&http](std::vector<Completion>&& done) {
-                      http.deliver(std::move(done));
-                    });
+  CompletionSink completions = engine_role
+                                   ? RedisEngine::completion_sink()
+                                   : CompletionSink([&http](std::vector<Completion>&& done) {
+                                       http.deliver(std::move(done));
+                                     });
   std::string start_error = worker.start(config.data_dir, journal_options, std::move(completions));
   if (!start_error.empty()) {
     journal_log->error("journal open failed: {}", start_error);

@@ -103,8 +103,8 @@ void StatePublisher::run() {
     bool sent = true;
     for (std::size_t i = 0; i < batch.size() && sent; ++i) {
       encode_state_changes(batch[i], payloads[i]);
-      std::string_view args[] = {"XADD", kEventStreamKey, "MAXLEN", "~", max_length, "*",
-                                 kEventField, payloads[i]};
+      std::string_view args[] = {"XADD", kEventStreamKey, "MAXLEN",   "~", max_length,
+                                 "*",    kEventField,     payloads[i]};
       sent = connection->append(args);
     }
     std::size_t replies = 0;
@@ -230,8 +230,8 @@ void StateSubscriber::run() {
     std::size_t entries = 0;
     std::string error = read_once(kSubscriberBlock, entries);
     if (error.empty()) {
-      if (failures > 0) logger()->info("{}: reading again after {} failures", kEventStreamKey,
-                                       failures);
+      if (failures > 0)
+        logger()->info("{}: reading again after {} failures", kEventStreamKey, failures);
       failures = 0;
       continue;
     }

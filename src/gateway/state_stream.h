@@ -61,8 +61,8 @@ class StatePublisher final : public StateSink {
   const redis::RedisUrl url_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<StateChanges> queue_;  // guarded by mutex_
-  bool stopping_ = false;           // guarded by mutex_
+  std::deque<StateChanges> queue_;                       // guarded by mutex_
+  bool stopping_ = false;                                // guarded by mutex_
   std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mutex_
   std::atomic<std::uint64_t> published_{0};
   std::atomic<std::uint64_t> dropped_{0};

@@ -22,6 +22,8 @@
 
 #include "gateway/keep_alive_client.h"
 #include "postgres_server.h"
+#include "redis/connection.h"
+#include "redis/redis_url.h"
 #include "redis_server.h"
 #include "store/connection.h"
 #include "store/postgres_url.h"
@@ -253,8 +255,8 @@ TEST_F(SplitServe, TwoGatewaysOneEngineUnderLoad) {
   Account account = register_user(gateway_a->port(), "split-user");
   {
     KeepAliveClient client_b(gateway_b->port());
-    std::string login = R"({"username":"split-user","password":")" + std::string(kPassword) +
-                        R"("})";
+    std::string login =
+        R"({"username":"split-user","password":")" + std::string(kPassword) + R"("})";
     auto reply = client_b.request("POST", "/api/auth/login", login);
     EXPECT_EQ(reply.status, 200) << reply.body;
     auto list = client_b.request("GET", "/api/orders", {}, account.token);
@@ -354,6 +356,41 @@ TEST_F(SplitServe, EngineKilledMidLoadLosesNothing) {
       << engine->log();
 }
 
+TEST_F(SplitServe, RedisOutOfMemoryAnswers503) {
+  Watchdog watchdog("SplitServe.RedisOutOfMemoryAnswers503", 60s);
+  RedisServer redis({"--maxmemory-policy", "noeviction"});
+  auto gateway = start_gateway(redis);
+  Account account = register_user(gateway->port(), "oom-user");
+  KeepAliveClient client(gateway->port());
+  const std::string order =
+      R"({"symbol":"OOM","side":"BUY","order_type":"LIMIT","quantity":1,"price":10})";
+  // The first order also reserves a block of ids, so the next one needs only its XADD.
+  auto first = client.request("POST", "/api/orders", order, account.token);
+  ASSERT_EQ(first.status, 201) << first.body;
+
+  // A memory limit below what Redis uses makes it reject every write with OOM. Filling it with
+  // data instead is not reliable: freeing a rejected command's buffer can make room again.
+  redis::RedisUrlResult url = redis::parse_redis_url(redis.url());
+  ASSERT_TRUE(url.ok()) << url.error;
+  redis::ConnectResult connected = redis::Connection::connect(*url.url, 5s);
+  ASSERT_TRUE(connected.connection) << connected.error;
+  redis::Reply limited = connected.connection->command({"CONFIG", "SET", "maxmemory", "1"});
+  ASSERT_TRUE(limited) << connected.connection->error();
+  ASSERT_EQ(limited->type, REDIS_REPLY_STATUS) << redis::reply_text(*limited);
+
+  auto reply = client.request("POST", "/api/orders", order, account.token);
+  EXPECT_EQ(reply.status, 503) << reply.body;
+  EXPECT_EQ(reply.headers["retry-after"], "1");
+  EXPECT_EQ(json_string(reply.body, "error"), "unavailable") << reply.body;
+  EXPECT_NE(reply.body.find("OOM"), std::string::npos) << reply.body;
+
+  // The rejected order is not left QUEUED on the gateway: only the first one is listed.
+  auto list = client.request("GET", "/api/orders", {}, account.token);
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(json_raw(list.body, "id"), json_raw(first.body, "id")) << list.body;
+  EXPECT_EQ(list.body.find("},{"), std::string::npos) << list.body;
+}
+
 TEST_F(SplitServe, EvictingRedisIsRejected) {
   Watchdog watchdog("SplitServe.EvictingRedisIsRejected", 60s);
   RedisServer redis({"--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"});
@@ -361,9 +398,9 @@ TEST_F(SplitServe, EvictingRedisIsRejected) {
   for (std::string role : {"gateway", "engine"}) {
     std::filesystem::path log = dir.path() / (role + ".log");
     ChildProcess::Options options;
-    options.args = {test::hft_binary(), "serve",       "--role",     role,
-                    "--queue",          redis.url(),   "--port",     "0",
-                    "--host",           "127.0.0.1",   "--data-dir", (dir.path() / role).string()};
+    options.args = {test::hft_binary(), "serve",     "--role",     role,
+                    "--queue",          redis.url(), "--port",     "0",
+                    "--host",           "127.0.0.1", "--data-dir", (dir.path() / role).string()};
     options.stdout_mode = ChildProcess::Output::kFile;
     options.stderr_mode = ChildProcess::Output::kFile;
     options.stdout_path = log;
@@ -399,8 +436,8 @@ TEST(SplitServeFlags, BadCombinationsExitWithUsageError) {
   for (const Case& test_case : cases) {
     std::filesystem::path log = dir.path() / ("case-" + std::to_string(index++) + ".log");
     ChildProcess::Options options;
-    options.args = {test::hft_binary(), "serve", "--port", "0", "--data-dir",
-                    (dir.path() / "data").string()};
+    options.args = {
+        test::hft_binary(), "serve", "--port", "0", "--data-dir", (dir.path() / "data").string()};
     options.args.insert(options.args.end(), test_case.args.begin(), test_case.args.end());
     options.stdout_mode = ChildProcess::Output::kFile;
     options.stderr_mode = ChildProcess::Output::kFile;

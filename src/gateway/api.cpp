@@ -529,6 +529,16 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
   counter("hft_trades_total", "Trades executed by the matching engine.", load(metrics_.trades));
   counter("hft_cancels_requested_total", "Cancel requests queued.",
           load(metrics_.cancels_requested));
+
+  ReplyOptions options(request.keep_alive);
+  options.content_type = "text/plain; version=0.0.4";
+  if (shared_queue_ != nullptr) {
+    // A gateway has no in-process queue, batch worker, engine or journal to report.
+    if (status_source_ != nullptr) status_source_->append_metrics(out);
+    append_reply(connection.reply_buffer(), 200, out, connection.thread().date(), options);
+    return;
+  }
+
   queue::QueueStats queue = queue_.stats();
   gauge("hft_queue_depth", "Orders and commands waiting in the queue.", queue.depth_weight);
   gauge("hft_queue_capacity", "Queue capacity in orders.", queue.capacity_weight);
@@ -593,9 +603,6 @@ void Api::handle_metrics(const HttpRequest& request, Connection& connection) {
   }
 
   if (status_source_ != nullptr) status_source_->append_metrics(out);
-
-  ReplyOptions options(request.keep_alive);
-  options.content_type = "text/plain; version=0.0.4";
   append_reply(connection.reply_buffer(), 200, out, connection.thread().date(), options);
 }
 

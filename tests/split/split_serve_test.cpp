@@ -299,6 +299,18 @@ TEST_F(SplitServe, TwoGatewaysOneEngineUnderLoad) {
                                  << gateway->log();
   }
 
+  // /metrics: the producer on a gateway, which has no journal; the queue and the sink's lag on
+  // the engine.
+  std::string gateway_metrics = test::http_request(gateway_a->port(), "GET", "/metrics").body;
+  EXPECT_NE(metric_value(gateway_metrics, "hft_redis_producer_accepted_total"), "missing");
+  EXPECT_NE(metric_value(gateway_metrics, "hft_redis_pending"), "missing");
+  EXPECT_EQ(metric_value(gateway_metrics, "hft_journal_records_total"), "missing");
+  std::string engine_metrics = test::http_request(engine->port(), "GET", "/metrics").body;
+  EXPECT_EQ(metric_value(engine_metrics, "hft_redis_pending"), "0");
+  EXPECT_EQ(metric_value(engine_metrics, "hft_redis_consumer_lag"), "0");
+  EXPECT_EQ(metric_value(engine_metrics, "hft_db_lag"), "0");
+  EXPECT_NE(metric_value(engine_metrics, "hft_journal_records_total"), "missing");
+
   // PostgreSQL contains each acknowledged order once (order_id is its key) and nothing else.
   std::uint64_t acked_total = acked.size() + *load_acked_a + *load_acked_b;
   std::int64_t stored = query_number(postgres, "SELECT count(*) FROM orders");

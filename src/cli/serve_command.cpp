@@ -82,7 +82,7 @@ int run_serve(const ServeOptions& options) {
   config.queue_url = options.queue_url;
   if (options.role == "gateway") {
     config.role = gateway::ServerRole::kGateway;
-    // A gateway always answers once Redis has stored the request.
+    // A gateway always replies once Redis has stored the request.
     config.ack = gateway::AckMode::kDurable;
   } else if (options.role == "engine") {
     config.role = gateway::ServerRole::kEngine;

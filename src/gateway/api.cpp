@@ -874,7 +874,8 @@ void Api::finish_shared_registration(std::shared_ptr<Connection> connection, std
                ReplyOptions(keep_alive));
   SubmitResult result = shared_queue_->submit(std::move(command), keep_alive);
   if (result.status != SubmitStatus::kPublished) {
-    // The account stays in the shared directory, so the user can log in and retry later.
+    // NOTE: the account stays in the shared directory, so the user can log in later, but the
+    // engine never journals it and --db writes no users row for it.
     connection->post_resolve(slot, format_error_reply(503, "unavailable", result.detail, keep_alive,
                                                       date, kRetryAfterS));
   }

@@ -1,7 +1,7 @@
 // RedisGateway: the Redis side of `hft serve --role gateway --queue redis://...`. It publishes
-// every command to the Redis order streams with OrderProducer, gives new orders ids from
-// IdBlockAllocator (unique across gateways), keeps the accounts that all gateways share, follows
-// the engine's state stream with StateSubscriber, and reports the queue for /health and
+// every command to the Redis order streams with OrderProducer and gives new orders ids from
+// IdBlockAllocator, unique across gateways. It also keeps the accounts that all gateways share,
+// follows the engine's state stream with StateSubscriber and reports the queue for /health and
 // /metrics.
 //
 // Shared accounts live in two Redis hashes: `hft:users` maps a username to
@@ -38,8 +38,9 @@
 
 namespace hft::gateway {
 
-// The query_stream_stats() result cached for /health and /metrics, refreshed at most once a
-// second on the caller's connection so a scrape never waits on Redis more than that.
+// The query_stream_stats() result cached for /health and /metrics. It is refreshed at most once
+// a second on its own connection, so scrapes cost Redis at most one query per second; the scrape
+// that refreshes waits for it (up to the 5 s I/O timeout).
 class StreamStatsCache {
  public:
   explicit StreamStatsCache(redis::RedisUrl url) : url_(std::move(url)) {}

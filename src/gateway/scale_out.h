@@ -7,9 +7,9 @@
 // - StatusSource, in both roles: the Redis part of /health and /metrics.
 //
 // Thread-safety: every member may be called from any thread. submit() runs on the I/O threads
-// and must not block on Redis except for one round trip per block of order ids; register_user()
-// and the load_user() calls block on Redis and run on the password pool, or rarely on an I/O
-// thread for a user this gateway has not seen yet.
+// and blocks on Redis only for one round trip per block of order ids. register_user() and the
+// load_user() calls block on Redis. They run on the password pool, or rarely on an I/O thread
+// for a user this gateway has not seen yet.
 #pragma once
 
 #include <cstdint>
@@ -48,8 +48,8 @@ class SharedQueue {
   virtual ~SharedQueue() = default;
 
   // Assigns ids to the command's new orders, records them QUEUED in the OrderStore and in their
-  // user's order list, and publishes the command. The command must carry a reply target: its
-  // Completion is durable once Redis stored the entry; a failed publication completes with
+  // user's order list, and publishes the command. The command must carry a reply target. Its
+  // Completion is durable once Redis stored the entry. A failed publication completes with
   // durable false and prepared_reply set to the error reply, and its orders leave the store.
   [[nodiscard]] virtual SubmitResult submit(Command&& command, bool keep_alive) = 0;
 
@@ -69,7 +69,7 @@ class StatusSource {
  public:
   virtual ~StatusSource() = default;
 
-  // False while a Redis link this process needs is down; /health then answers 503.
+  // False while a Redis link this process needs is down, so /health replies 503.
   [[nodiscard]] virtual bool healthy() = 0;
   // Adds members to the /health object.
   virtual void append_health(JsonWriter& writer) = 0;

@@ -4,7 +4,8 @@
 // becomes one stream entry with one field, `state`, holding encode_state_changes() bytes. XADD
 // trims the stream with `MAXLEN ~ kEventStreamMaxEntries`, so Redis keeps roughly the newest
 // entries only. One thread owns the Redis connection and sends queued entries in pipelined round
-// trips; when Redis is away, up to kMaxQueuedBatches wait and later ones are dropped and counted.
+// trips. While Redis is away, up to kMaxQueuedBatches wait, and later ones are dropped and
+// counted.
 //
 // StateSubscriber (gateway role): one thread reads the stream with XREAD from its start and
 // applies each entry to the gateway's OrderStore, UserDirectory and MarketView. A gateway that
@@ -77,7 +78,7 @@ class StateSubscriber {
   StateSubscriber(const StateSubscriber&) = delete;
   StateSubscriber& operator=(const StateSubscriber&) = delete;
 
-  // Reads and applies every entry the stream holds now, in the calling thread. Returns an error
+  // Reads and applies every entry the stream contains now, in the calling thread. Returns an error
   // text when Redis cannot be read.
   [[nodiscard]] std::string catch_up();
   // Starts the thread that follows the stream from where catch_up() ended.

@@ -320,7 +320,7 @@ TEST_F(SplitServe, TwoGatewaysOneEngineUnderLoad) {
   EXPECT_EQ(stored, static_cast<std::int64_t>(acked_total));
   EXPECT_EQ(query_number(postgres, "SELECT count(*) FROM users WHERE username = 'split-user'"), 1);
 
-  // The journal holds each order once: a restarted engine replays as many as PostgreSQL has.
+  // The journal contains each order once: a restarted engine replays as many as PostgreSQL has.
   ASSERT_EQ(engine->stop(), 0) << engine->log();
   engine->restart();
   EXPECT_EQ(replayed_orders(engine->log()), stored) << engine->log();
@@ -338,7 +338,7 @@ TEST_F(SplitServe, EngineKilledMidLoadLosesNothing) {
   OrderClient orders_b(gateway_b->port(), account.token, "KILL");
   std::this_thread::sleep_for(1500ms);
   engine->kill();
-  // The gateways keep acknowledging while the engine is down: Redis holds the orders.
+  // The gateways keep acknowledging while the engine is down, because Redis stores the orders.
   std::this_thread::sleep_for(500ms);
   engine->restart();
   std::this_thread::sleep_for(1500ms);
@@ -361,7 +361,7 @@ TEST_F(SplitServe, EngineKilledMidLoadLosesNothing) {
                                << missing.front() << "\n"
                                << engine->log();
 
-  // Nothing applied twice: the journal holds exactly the acknowledged orders.
+  // Nothing applied twice: the journal contains exactly the acknowledged orders.
   ASSERT_EQ(engine->stop(), 0) << engine->log();
   engine->restart();
   EXPECT_EQ(replayed_orders(engine->log()), static_cast<std::int64_t>(acked.size()))

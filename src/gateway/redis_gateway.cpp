@@ -151,6 +151,12 @@ std::string RedisGateway::start(CompletionSink completions) {
 
   redis::ProducerOptions producer_options;
   producer_options.url = url_;
+  // One hand-over per round trip: the sink posts once per I/O thread, not once per order.
+  producer_options.after_outcomes = [this] {
+    if (ready_completions_.empty()) return;
+    completions_(std::move(ready_completions_));
+    ready_completions_.clear();
+  };
   producer_ = std::make_unique<redis::OrderProducer>(std::move(producer_options));
   subscriber_.start();
   return {};
@@ -232,7 +238,7 @@ SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
       append_error_reply(completion.prepared_reply, 503, "unavailable", detail,
                          http_date(std::time(nullptr)), ReplyOptions(keep_alive, kRetryAfterS));
     }
-    if (completion.target) completions_({std::move(completion)});
+    if (completion.target) ready_completions_.push_back(std::move(completion));
   };
 
   redis::EnqueueStatus queued = producer_->publish(std::move(entry), std::move(on_outcome));

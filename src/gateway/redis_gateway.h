@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/market_view.h"
 #include "gateway/order_store.h"
@@ -96,6 +97,8 @@ class RedisGateway final : public SharedQueue, public StatusSource {
   OrderStore& orders_;
   UserDirectory& users_;
   CompletionSink completions_;
+  // Completions of the current round trip, handed to completions_ together: producer thread only.
+  std::vector<Completion> ready_completions_;
   std::unique_ptr<redis::OrderProducer> producer_;
   std::unique_ptr<redis::IdBlockAllocator> ids_;
   StateSubscriber subscriber_;

@@ -94,9 +94,8 @@ void OrderProducer::run() {
     }
 
     fail_expired(batch);
-    if (batch.empty()) continue;
-    if (!ensure_connected()) continue;
-    send_batch(batch);
+    if (!batch.empty() && ensure_connected()) send_batch(batch);
+    flush_outcomes();
   }
   connection_.reset();
   connected_.store(false, std::memory_order_relaxed);
@@ -217,6 +216,13 @@ void OrderProducer::complete(Pending& pending, PublishOutcome outcome) {
   }
   if (pending.on_outcome) pending.on_outcome(outcome);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  ++outcomes_since_flush_;
+}
+
+void OrderProducer::flush_outcomes() {
+  if (outcomes_since_flush_ == 0) return;
+  outcomes_since_flush_ = 0;
+  if (options_.after_outcomes) options_.after_outcomes();
 }
 
 }  // namespace hft::redis

@@ -51,6 +51,10 @@ struct ProducerOptions {
   std::chrono::milliseconds entry_timeout{10000};
   std::chrono::milliseconds reconnect_backoff_min{50};
   std::chrono::milliseconds reconnect_backoff_max{2000};
+  // Called on the producer thread after each group of outcome callbacks (the replies of one round
+  // trip, or the orders that timed out), so the caller can pass their results on in one go.
+  // Same rules as the callbacks. May be empty.
+  std::function<void()> after_outcomes;
 };
 
 // One order to append. `payload` is opaque to the queue.
@@ -131,6 +135,8 @@ class OrderProducer {
   [[nodiscard]] bool ensure_connected();
   void fail_expired(std::deque<Pending>& batch);
   void complete(Pending& pending, PublishOutcome outcome);
+  // Calls options_.after_outcomes when an outcome callback ran since the last call.
+  void flush_outcomes();
   // Sleeps for the current backoff, then doubles it up to reconnect_backoff_max.
   void back_off();
 
@@ -141,6 +147,7 @@ class OrderProducer {
   std::chrono::milliseconds backoff_;       // producer thread only
   std::string last_error_;                  // producer thread only
   bool ever_connected_ = false;             // producer thread only
+  std::size_t outcomes_since_flush_ = 0;    // producer thread only
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

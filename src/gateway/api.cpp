@@ -122,14 +122,11 @@ struct CredentialFields {
 std::string read_credentials(ondemand::parser& parser, const std::string& body,
                              std::size_t max_depth, CredentialFields& fields, int& status) {
   status = 400;
-  if (nests_deeper_than(body, max_depth)) {
-    return fmt::format("body: nested deeper than {} levels", max_depth);
-  }
   ondemand::document document;
-  auto code = parser.iterate(body.data(), body.size(), body.capacity()).get(document);
   ondemand::object object;
-  if (!code) code = document.get_object().get(object);
-  if (code) return fmt::format("body: must be a JSON object ({})", simdjson::error_message(code));
+  if (auto error = open_json_object(parser, body, body.capacity(), max_depth, document, object)) {
+    return std::move(error->detail);
+  }
 
   auto invalid_json = [](simdjson::error_code error) {
     return fmt::format("body: not valid JSON ({})", simdjson::error_message(error));
@@ -162,9 +159,7 @@ std::string read_credentials(ondemand::parser& parser, const std::string& body,
     if (auto error = value.get_string().get(text)) return invalid_json(error);
     *target = std::string(text);
   }
-  if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return "body: unexpected content after the end of the JSON document";
-  }
+  if (auto error = check_json_end(document, body)) return std::move(error->detail);
   return {};
 }
 
@@ -368,11 +363,10 @@ std::string Api::token_reply_body(engine::UserId user) const {
   return writer.take();
 }
 
-std::string Api::finish_deferred(const DeferredReply& reply, const Completion& completion,
-                                 IoThread& thread) {
+std::string Api::finish_deferred(DeferredReply& reply, Completion& completion, IoThread& thread) {
   // A shared queue that could not publish the command sends its own error reply.
   if (!completion.durable && !completion.prepared_reply.empty()) {
-    return completion.prepared_reply;
+    return std::move(completion.prepared_reply);
   }
   if (!completion.durable) {
     metrics_.reject(GatewayReject::kJournalFailed);
@@ -382,7 +376,8 @@ std::string Api::finish_deferred(const DeferredReply& reply, const Completion& c
                               reply.keep_alive, thread.date(), kRetryAfterS);
   }
   if (reply.kind == DeferredKind::kPrepared) {
-    return completion.prepared_reply.empty() ? reply.prepared : completion.prepared_reply;
+    return completion.prepared_reply.empty() ? std::move(reply.prepared)
+                                             : std::move(completion.prepared_reply);
   }
 
   // A cancel: report the order as it is now, or why the engine did not cancel it.

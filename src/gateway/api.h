@@ -52,8 +52,9 @@ class Api {
   // Replies to a request that could not be parsed (400, 413, 431); the connection then closes.
   void reject_unparsable(Connection& connection, const HttpParseError& error);
   // Builds the reply of a waiting slot once its command is durable (or failed).
-  [[nodiscard]] std::string finish_deferred(const DeferredReply& reply,
-                                            const Completion& completion, IoThread& thread);
+  // Takes the prepared reply out of `reply` or `completion`.
+  [[nodiscard]] std::string finish_deferred(DeferredReply& reply, Completion& completion,
+                                            IoThread& thread);
 
   // Waits for running password hashes and stops the pool.
   void stop_password_pool();

@@ -33,7 +33,8 @@ class ReplyTarget {
  public:
   virtual ~ReplyTarget() = default;
   [[nodiscard]] virtual std::size_t thread_index() const = 0;
-  virtual void complete(const Completion& completion) = 0;
+  // May take the prepared reply out of `completion`.
+  virtual void complete(Completion& completion) = 0;
 };
 
 struct Completion {

@@ -209,7 +209,7 @@ void Connection::post_resolve(std::uint64_t slot, std::string reply) {
   });
 }
 
-void Connection::complete(const Completion& completion) {
+void Connection::complete(Completion& completion) {
   if (closed_) return;
   std::uint64_t slot = completion.slot;
   if (slot < first_slot_ || slot - first_slot_ >= slots_.size()) return;
@@ -219,7 +219,11 @@ void Connection::complete(const Completion& completion) {
 
 void Connection::release_ready_slots() {
   while (!slots_.empty() && slots_.front().ready) {
-    output_ += slots_.front().text;
+    if (output_.empty()) {
+      output_.swap(slots_.front().text);
+    } else {
+      output_ += slots_.front().text;
+    }
     slots_.pop_front();
     ++first_slot_;
   }

@@ -111,7 +111,7 @@ class Connection final : public ReplyTarget, public std::enable_shared_from_this
   void post_resolve(std::uint64_t slot, std::string reply);
 
   [[nodiscard]] std::size_t thread_index() const override { return thread_.index(); }
-  void complete(const Completion& completion) override;
+  void complete(Completion& completion) override;
 
   [[nodiscard]] IoThread& thread() { return thread_; }
 

@@ -32,7 +32,7 @@ class RedisEngine::DurableTarget final : public ReplyTarget {
   explicit DurableTarget(std::shared_ptr<ReadBatch> batch) : batch_(std::move(batch)) {}
 
   [[nodiscard]] std::size_t thread_index() const override { return 0; }
-  void complete(const Completion& completion) override {
+  void complete(Completion& completion) override {
     if (completion.durable) {
       batch_->durable = true;
     } else {

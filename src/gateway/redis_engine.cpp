@@ -277,7 +277,7 @@ void RedisEngine::append_metrics(std::string& out) {
        read_failures_.load());
   line("hft_redis_connected", "gauge", "1 while the engine reads the order streams.",
        connected_.load() ? 1 : 0);
-  line("hft_state_published_total", "counter", "State stream entries stored in Redis.",
+  line("hft_state_published_total", "counter", "Engine batches whose state reached Redis.",
        publisher_.published());
   line("hft_state_dropped_total", "counter", "State batches not sent to the gateways.",
        publisher_.dropped());

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace hft::gateway {
@@ -12,13 +13,61 @@ namespace {
 constexpr auto kIoTimeout = std::chrono::milliseconds(5000);
 constexpr auto kRetryDelay = std::chrono::milliseconds(500);
 constexpr auto kSubscriberBlock = std::chrono::milliseconds(500);
-constexpr std::size_t kEntriesPerRoundTrip = 64;
+// Engine batches merged into one stream entry at most, and how long the publisher collects them
+// before each XADD. The wait bounds the stream to about 100 entries a second.
+constexpr std::uint64_t kMaxBatchesPerEntry = 1024;
+constexpr auto kLinger = std::chrono::milliseconds(10);
 constexpr std::size_t kEntriesPerRead = 256;
 
 std::shared_ptr<spdlog::logger> logger() {
   auto found = spdlog::get("redis");
   return found ? found : spdlog::default_logger();
 }
+
+// Merges the changes of consecutive batches into one: each user and order once, with its newest
+// state, and the newest snapshot of each book and of each user's positions.
+class StateMerger {
+ public:
+  void add(StateChanges&& changes) {
+    ++batches_;
+    for (UserChange& user : changes.users) merged_.users.push_back(std::move(user));
+    for (const OrderRecord& record : changes.orders) {
+      auto [position, inserted] = order_index_.try_emplace(record.id.value, merged_.orders.size());
+      if (inserted) {
+        merged_.orders.push_back(record);
+      } else {
+        merged_.orders[position->second] = record;
+      }
+    }
+    for (auto& book : changes.books) {
+      auto [position, inserted] = book_index_.try_emplace(book.first, merged_.books.size());
+      if (inserted) {
+        merged_.books.push_back(std::move(book));
+      } else {
+        merged_.books[position->second].second = std::move(book.second);
+      }
+    }
+    for (auto& positions : changes.positions) {
+      auto [position, inserted] =
+          position_index_.try_emplace(positions.first.value, merged_.positions.size());
+      if (inserted) {
+        merged_.positions.push_back(std::move(positions));
+      } else {
+        merged_.positions[position->second].second = std::move(positions.second);
+      }
+    }
+  }
+
+  [[nodiscard]] std::uint64_t batches() const { return batches_; }
+  [[nodiscard]] StateChanges take() { return std::move(merged_); }
+
+ private:
+  StateChanges merged_;
+  std::uint64_t batches_ = 0;
+  std::unordered_map<std::uint64_t, std::size_t> order_index_;
+  std::unordered_map<std::string, std::size_t> book_index_;
+  std::unordered_map<std::uint64_t, std::size_t> position_index_;
+};
 
 }  // namespace
 
@@ -66,8 +115,7 @@ void StatePublisher::stop(std::chrono::milliseconds timeout) {
 void StatePublisher::run() {
   std::unique_ptr<redis::Connection> connection;
   const std::string max_length = std::to_string(kEventStreamMaxEntries);
-  std::vector<StateChanges> batch;
-  std::vector<std::string> payloads;
+  std::string payload;
 
   while (true) {
     {
@@ -92,48 +140,40 @@ void StatePublisher::run() {
       connection = std::move(connected.connection);
     }
 
+    // Every batch queued within kLinger goes into one entry, which keeps the newest book per
+    // symbol and the newest positions per user, so a busy engine sends fewer and smaller entries.
+    StateMerger merger;
     {
-      std::lock_guard lock(mutex_);
-      while (!queue_.empty() && batch.size() < kEntriesPerRoundTrip) {
-        batch.push_back(std::move(queue_.front()));
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, kLinger, [&] { return stopping_; });
+      while (!queue_.empty() && merger.batches() < kMaxBatchesPerEntry) {
+        merger.add(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    payloads.resize(batch.size());
-    bool sent = true;
-    for (std::size_t i = 0; i < batch.size() && sent; ++i) {
-      encode_state_changes(batch[i], payloads[i]);
-      std::string_view args[] = {"XADD", kEventStreamKey, "MAXLEN",   "~", max_length,
-                                 "*",    kEventField,     payloads[i]};
-      sent = connection->append(args);
-    }
-    std::size_t replies = 0;
-    for (; sent && replies < batch.size(); ++replies) {
-      redis::Reply reply = connection->read_reply();
-      if (!reply) break;
-      if (reply->type == REDIS_REPLY_ERROR) {
-        logger()->error("{}: XADD failed, the gateways miss one batch of state: {}",
-                        kEventStreamKey, redis::reply_text(*reply));
-        dropped_.fetch_add(1);
-        continue;
+    std::uint64_t batches = merger.batches();
+    StateChanges changes = merger.take();
+    encode_state_changes(changes, payload);
+    redis::Reply reply = connection->command(
+        {"XADD", kEventStreamKey, "MAXLEN", "~", max_length, "*", kEventField, payload});
+    if (!reply) {
+      // Resend after reconnecting. Redis may have stored the entry already; gateways apply it
+      // twice without harm, because entries carry full states.
+      logger()->warn("{}: connection lost, retrying: {}", kEventStreamKey, connection->error());
+      {
+        std::lock_guard lock(mutex_);
+        queue_.push_front(std::move(changes));
       }
-      published_.fetch_add(1);
-    }
-    if (replies == batch.size()) {
-      batch.clear();
+      connection.reset();
       continue;
     }
-
-    // The connection broke: resend what has no reply (Redis may store an entry twice, which the
-    // gateways apply twice without harm because entries carry full states).
-    logger()->warn("{}: connection lost, retrying: {}", kEventStreamKey, connection->error());
-    batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(replies));
-    {
-      std::lock_guard lock(mutex_);
-      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+    if (reply->type == REDIS_REPLY_ERROR) {
+      logger()->error("{}: XADD failed, the gateways miss the state of {} engine batches: {}",
+                      kEventStreamKey, batches, redis::reply_text(*reply));
+      dropped_.fetch_add(batches);
+      continue;
     }
-    batch.clear();
-    connection.reset();
+    published_.fetch_add(batches);
   }
 }
 

@@ -1,11 +1,10 @@
 // The `hft:events` Redis stream that carries state from the engine to the gateways.
 //
-// StatePublisher (engine role): the batch worker's StateSink. Each durable batch's StateChanges
-// becomes one stream entry with one field, `state`, holding encode_state_changes() bytes. XADD
-// trims the stream with `MAXLEN ~ kEventStreamMaxEntries`, so Redis keeps roughly the newest
-// entries only. One thread owns the Redis connection and sends queued entries in pipelined round
-// trips. While Redis is away, up to kMaxQueuedBatches wait, and later ones are dropped and
-// counted.
+// StatePublisher (engine role): the batch worker's StateSink. One thread owns the Redis
+// connection. It merges the StateChanges of the durable batches queued within 10 ms into one
+// stream entry with one field, `state`, holding encode_state_changes() bytes. XADD trims the
+// stream with `MAXLEN ~ kEventStreamMaxEntries`, so Redis keeps roughly the newest entries only.
+// While Redis is away, up to kMaxQueuedBatches wait, and later ones are dropped and counted.
 //
 // StateSubscriber (gateway role): one thread reads the stream with XREAD from its start and
 // applies each entry to the gateway's OrderStore, UserDirectory and MarketView. A gateway that
@@ -36,8 +35,8 @@ namespace hft::gateway {
 
 inline constexpr std::string_view kEventStreamKey = "hft:events";
 inline constexpr std::string_view kEventField = "state";
-// Entries (one per engine batch) that Redis keeps, approximately.
-inline constexpr std::size_t kEventStreamMaxEntries = 10'000;
+// Entries (each up to 10 ms of engine batches) that Redis keeps, approximately.
+inline constexpr std::size_t kEventStreamMaxEntries = 2'000;
 
 class StatePublisher final : public StateSink {
  public:
@@ -52,6 +51,7 @@ class StatePublisher final : public StateSink {
   // Sends what is queued (waiting at most `timeout` for Redis), then joins the thread.
   void stop(std::chrono::milliseconds timeout);
 
+  // Engine batches whose state reached Redis, and those dropped.
   [[nodiscard]] std::uint64_t published() const { return published_.load(); }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
   [[nodiscard]] std::size_t queued() const;

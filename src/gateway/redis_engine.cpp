@@ -25,23 +25,24 @@ bool worth_logging(std::uint64_t occurrence) { return (occurrence & (occurrence 
 
 }  // namespace
 
-// Marks a read batch durable (or failed) when the journal commit covering its last command
-// completes. Runs on the journal's flusher thread.
+// Marks a read batch durable when the journal commit covering its last command succeeds. Runs
+// on the journal's flusher thread.
 class RedisEngine::DurableTarget final : public ReplyTarget {
  public:
-  explicit DurableTarget(std::shared_ptr<ReadBatch> batch) : batch_(std::move(batch)) {}
+  DurableTarget(std::shared_ptr<ReadBatch> batch, const StatePublisher& publisher)
+      : batch_(std::move(batch)), publisher_(publisher) {}
 
   [[nodiscard]] std::size_t thread_index() const override { return 0; }
   void complete(Completion& completion) override {
-    if (completion.durable) {
-      batch_->durable = true;
-    } else {
-      batch_->failed = true;
-    }
+    if (!completion.durable) return;
+    // The worker queued the batch's state with the publisher just before this call.
+    batch_->state_sequence = publisher_.enqueued();
+    batch_->durable = true;
   }
 
  private:
   std::shared_ptr<ReadBatch> batch_;
+  const StatePublisher& publisher_;
 };
 
 RedisEngine::RedisEngine(redis::RedisUrl url, CommandQueue& queue, OrderStore& orders,
@@ -83,7 +84,11 @@ void RedisEngine::stop_reading() {
 void RedisEngine::acknowledge_durable_batches() {
   if (!consumer_) return;
   std::vector<redis::StreamEntry> entries;
-  while (!in_flight_.empty() && in_flight_.front()->durable.load()) {
+  // A batch is acknowledged once it is durable and its state is in the state stream (or was
+  // given up): after an acknowledgement no restart can publish that state again.
+  const std::uint64_t state_done = publisher_.processed();
+  while (!in_flight_.empty() && in_flight_.front()->durable.load() &&
+         in_flight_.front()->state_sequence.load() <= state_done) {
     for (redis::StreamEntry& entry : in_flight_.front()->entries) {
       entries.push_back(std::move(entry));
     }
@@ -104,11 +109,17 @@ void RedisEngine::run() {
   bool failure_logged = false;
   while (!stopping_) {
     acknowledge_durable_batches();
-    if (!failure_logged && !in_flight_.empty() && in_flight_.front()->failed.load()) {
-      failure_logged = true;
-      logger()->error(
-          "the journal failed; no entry is acknowledged from now on, so a restart "
-          "takes them over");
+    // After a journal failure nothing becomes durable: stop reading, and leave every entry
+    // pending for the next start to take over.
+    if (worker_.journal_failed()) {
+      if (!failure_logged) {
+        failure_logged = true;
+        logger()->error(
+            "the journal failed: no more entries are read or acknowledged; restart "
+            "the engine to take them over");
+      }
+      std::this_thread::sleep_for(kRetryDelay);
+      continue;
     }
 
     redis::ReadResult read = consumer_->read_batch();
@@ -168,10 +179,11 @@ bool RedisEngine::push_batch(const std::shared_ptr<ReadBatch>& batch) {
 
   if (!skipped.empty()) republish(skipped);
   if (commands.empty()) {
+    batch->state_sequence = publisher_.enqueued();
     batch->durable = true;
     return true;
   }
-  commands.back().first.reply_target = std::make_shared<DurableTarget>(batch);
+  commands.back().first.reply_target = std::make_shared<DurableTarget>(batch, publisher_);
   for (auto& [command, weight] : commands) {
     if (!push_command(std::move(command), weight)) return false;
   }

@@ -2,7 +2,9 @@
 // takes batches from the order streams with OrderConsumer, decodes each entry into a Command,
 // skips what the engine already holds, and pushes the rest to the batch worker's queue. A batch
 // is acknowledged (XACK) only after the journal reports every command of it durable, so a crash
-// loses nothing that was acknowledged: the next start takes the pending entries over.
+// loses nothing that was acknowledged: the next start takes the pending entries over. The batch
+// also waits until its state is in the `hft:events` stream, so the gateways see every
+// acknowledged entry's state.
 //
 // Repeated entries are harmless. A new-order entry is skipped when its first order id is already
 // in the OrderStore (replayed from the journal or queued earlier in this run), and the orders'
@@ -62,7 +64,8 @@ class RedisEngine final : public StatusSource {
   struct ReadBatch {
     std::vector<redis::StreamEntry> entries;
     std::atomic<bool> durable{false};
-    std::atomic<bool> failed{false};
+    // StatePublisher::enqueued() once the batch was durable; set before `durable`.
+    std::atomic<std::uint64_t> state_sequence{0};
   };
   class DurableTarget;
 

@@ -337,8 +337,9 @@ int run_server(const ServerConfig& config) {
   if (redis_engine) redis_engine->stop_reading();
   queue.close();
   std::string journal_error = worker.stop();
-  if (redis_engine) redis_engine->acknowledge_durable_batches();
+  // The state goes out first: a batch is acknowledged only once its state is in Redis.
   if (publisher) publisher->stop(kStatePublishTimeout);
+  if (redis_engine) redis_engine->acknowledge_durable_batches();
   http.shutdown(kShutdownGrace);
   api.stop_password_pool();
   if (store) (void)store->close(kStoreCloseTimeout);

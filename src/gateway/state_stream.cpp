@@ -28,8 +28,8 @@ std::shared_ptr<spdlog::logger> logger() {
 // state, and the newest snapshot of each book and of each user's positions.
 class StateMerger {
  public:
-  void add(StateChanges&& changes) {
-    ++batches_;
+  void add(StateChanges&& changes, std::uint64_t batches) {
+    batches_ += batches;
     for (UserChange& user : changes.users) merged_.users.push_back(std::move(user));
     for (const OrderRecord& record : changes.orders) {
       auto [position, inserted] = order_index_.try_emplace(record.id.value, merged_.orders.size());
@@ -92,7 +92,8 @@ void StatePublisher::publish(StateChanges&& changes) {
       }
       return;
     }
-    queue_.push_back(std::move(changes));
+    queue_.push_back(QueuedState{std::move(changes), 1});
+    enqueued_.fetch_add(1);
   }
   wake_.notify_one();
 }
@@ -147,7 +148,7 @@ void StatePublisher::run() {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, kLinger, [&] { return stopping_; });
       while (!queue_.empty() && merger.batches() < kMaxBatchesPerEntry) {
-        merger.add(std::move(queue_.front()));
+        merger.add(std::move(queue_.front().changes), queue_.front().batches);
         queue_.pop_front();
       }
     }
@@ -162,7 +163,7 @@ void StatePublisher::run() {
       logger()->warn("{}: connection lost, retrying: {}", kEventStreamKey, connection->error());
       {
         std::lock_guard lock(mutex_);
-        queue_.push_front(std::move(changes));
+        queue_.push_front(QueuedState{std::move(changes), batches});
       }
       connection.reset();
       continue;
@@ -171,9 +172,11 @@ void StatePublisher::run() {
       logger()->error("{}: XADD failed, the gateways miss the state of {} engine batches: {}",
                       kEventStreamKey, batches, redis::reply_text(*reply));
       dropped_.fetch_add(batches);
+      processed_.fetch_add(batches);
       continue;
     }
     published_.fetch_add(batches);
+    processed_.fetch_add(batches);
   }
 }
 

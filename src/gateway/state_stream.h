@@ -53,6 +53,10 @@ class StatePublisher final : public StateSink {
 
   // Engine batches whose state reached Redis, and those dropped.
   [[nodiscard]] std::uint64_t published() const { return published_.load(); }
+  // Batches queued so far, and those whose XADD finished (stored or rejected), in queue order:
+  // a batch queued as the n-th is in Redis, or given up, once processed() >= n.
+  [[nodiscard]] std::uint64_t enqueued() const { return enqueued_.load(); }
+  [[nodiscard]] std::uint64_t processed() const { return processed_.load(); }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
   [[nodiscard]] std::size_t queued() const;
 
@@ -62,9 +66,17 @@ class StatePublisher final : public StateSink {
   const redis::RedisUrl url_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<StateChanges> queue_;                       // guarded by mutex_
+  // One engine batch, or several merged before an XADD that failed and is sent again.
+  struct QueuedState {
+    StateChanges changes;
+    std::uint64_t batches = 1;
+  };
+
+  std::deque<QueuedState> queue_;                        // guarded by mutex_
   bool stopping_ = false;                                // guarded by mutex_
   std::chrono::steady_clock::time_point stop_deadline_;  // guarded by mutex_
+  std::atomic<std::uint64_t> enqueued_{0};
+  std::atomic<std::uint64_t> processed_{0};
   std::atomic<std::uint64_t> published_{0};
   std::atomic<std::uint64_t> dropped_{0};
   std::thread thread_;

@@ -8,7 +8,7 @@
 //
 // StateSubscriber (gateway role): one thread reads the stream with XREAD from its start and
 // applies each entry to the gateway's OrderStore, UserDirectory and MarketView. A gateway that
-// starts after the stream was trimmed sees only the entries Redis kept.
+// starts after the stream was trimmed reads only the entries Redis kept.
 //
 // Thread-safety: StatePublisher::publish() and the stats accessors may be called from any
 // thread. Both classes own their connection and thread; stop() joins it. The stores are borrowed

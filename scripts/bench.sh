@@ -34,5 +34,8 @@ bench/load/run.sh "$build_dir"
 echo "== Redis Streams producer against redis-benchmark (bench/redis)"
 bench/redis/run.sh "$build_dir"
 
+echo "== scaled out: one server against two gateways and an engine over Redis (bench/redis)"
+bench/redis/split.sh "$build_dir"
+
 echo "== main job: hft run, 20 clients"
 "$hft" run --clients 20 --duration "${DURATION_SEC:-30}" --port 0

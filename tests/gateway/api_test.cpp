@@ -439,7 +439,7 @@ TEST(ApiConnections, IdleAndSlowConnectionsClose) {
   EXPECT_TRUE(slow.closed_by_peer());
 }
 
-TEST(ApiServe, RejectsUnavailableRoles) {
+TEST(ApiServe, RejectsRoleAndQueueMismatchWithUsageError) {
   for (std::vector<std::string> args : {std::vector<std::string>{"--role", "gateway"},
                                         std::vector<std::string>{"--queue", "redis://x"}}) {
     hft::test::ChildProcess::Options options;

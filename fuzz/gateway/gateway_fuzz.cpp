@@ -1,6 +1,7 @@
 #include "gateway/gateway_fuzz.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "engine/engine.h"
 #include "gateway/http_request_parser.h"
 #include "gateway/order_json.h"
+#include "gateway/state_feed.h"
 
 namespace hft::gateway {
 
@@ -52,6 +54,21 @@ int fuzz_order_json(const std::uint8_t* data, std::size_t size) {
   (void)parser.parse_order(body, body.capacity(), order, error);
   std::vector<BatchEntry> entries;
   (void)parser.parse_batch(body, body.capacity(), entries, error);
+  return 0;
+}
+
+int fuzz_state_changes(const std::uint8_t* data, std::size_t size) {
+  std::string_view payload(reinterpret_cast<const char*>(data), size);
+  StateChanges changes;
+  if (!decode_state_changes(payload, changes)) return 0;
+
+  std::string encoded;
+  encode_state_changes(changes, encoded);
+  StateChanges again;
+  std::string reencoded;
+  if (!decode_state_changes(encoded, again)) std::abort();
+  encode_state_changes(again, reencoded);
+  if (reencoded != encoded) std::abort();
   return 0;
 }
 

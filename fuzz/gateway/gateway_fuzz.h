@@ -16,4 +16,8 @@ int fuzz_http_request(const std::uint8_t* data, std::size_t size);
 // Parses `data` as a POST /api/orders body and as a POST /api/orders/batch body.
 int fuzz_order_json(const std::uint8_t* data, std::size_t size);
 
+// Decodes `data` as an `hft:events` state entry. What decodes must encode and decode again to the
+// same bytes; a mismatch aborts, so the fuzzer reports it.
+int fuzz_state_changes(const std::uint8_t* data, std::size_t size);
+
 }  // namespace hft::gateway

@@ -47,10 +47,11 @@ class Reader {
     return true;
   }
 
+  // An enumerator stored as one byte; values past `last` are rejected.
   template <typename Enum>
-  [[nodiscard]] bool enumeration(Enum& value) {
+  [[nodiscard]] bool enumeration(Enum& value, Enum last) {
     std::uint8_t raw = 0;
-    if (!integer(raw)) return false;
+    if (!integer(raw) || raw > static_cast<std::uint8_t>(last)) return false;
     value = static_cast<Enum>(raw);
     return true;
   }
@@ -102,12 +103,13 @@ bool decode_order(Reader& reader, OrderRecord& record) {
   std::uint8_t post_only = 0;
   bool ok = reader.integer(record.id.value) && reader.integer(record.user.value) &&
             reader.integer(record.created_unix_ns) && reader.text(symbol) &&
-            reader.enumeration(request.side) && reader.enumeration(request.type) &&
+            reader.enumeration(request.side, engine::Side::kSell) &&
+            reader.enumeration(request.type, engine::OrderType::kFok) &&
             reader.integer(post_only) && reader.integer(request.price.ticks) &&
             reader.integer(request.quantity.lots) && reader.text(client_order_id) &&
-            reader.enumeration(record.status) && reader.integer(record.filled.lots) &&
-            reader.integer(record.filled_notional.units) &&
-            reader.enumeration(record.reject_reason);
+            reader.enumeration(record.status, ApiOrderStatus::kRejected) &&
+            reader.integer(record.filled.lots) && reader.integer(record.filled_notional.units) &&
+            reader.enumeration(record.reject_reason, engine::RejectReason::kFokNotFillable);
   if (!ok) return false;
 
   auto parsed = engine::Symbol::parse(symbol);

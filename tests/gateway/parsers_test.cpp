@@ -381,7 +381,8 @@ TEST(GatewayFuzzCorpus, SeedsRunThroughEntryPoints) {
   const fs::path root = HFT_GATEWAY_CORPUS_DIR;
   std::size_t files = 0;
   for (const auto& [folder, entry_point] :
-       {std::pair{"http", &fuzz_http_request}, std::pair{"order", &fuzz_order_json}}) {
+       {std::pair{"http", &fuzz_http_request}, std::pair{"order", &fuzz_order_json},
+        std::pair{"state", &fuzz_state_changes}}) {
     for (const auto& file : fs::directory_iterator(root / folder)) {
       std::string bytes = hft::test::read_file(file.path());
       EXPECT_EQ(entry_point(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), 0)

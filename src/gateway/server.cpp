@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "common/exit_codes.h"
 #include "gateway/api.h"
 #include "gateway/batch_worker.h"
+#include "gateway/engine_lease.h"
 #include "gateway/http_server.h"
 #include "gateway/redis_engine.h"
 #include "gateway/redis_gateway.h"
@@ -293,6 +295,22 @@ int run_server(const ServerConfig& config) {
     journal_log->error("journal open failed: {}", start_error);
     return kExitFailure;
   }
+  // Taken once the journal writer holds the data dir's lock, so that a lease naming this data
+  // dir's engine id can only belong to an earlier run of this engine.
+  std::unique_ptr<EngineLease> lease;
+  if (redis_engine) {
+    lease = std::make_unique<EngineLease>(EngineLeaseOptions{*queue_url, config.data_dir});
+    std::string lease_error = lease->acquire([](const std::string&) {
+      get_logger("redis")->error("stopping: this engine no longer holds the engine lease");
+      ::kill(::getpid(), SIGTERM);
+    });
+    if (!lease_error.empty()) {
+      get_logger("redis")->error("not starting: {}", lease_error);
+      queue.close();
+      (void)worker.stop();
+      return kExitFailure;
+    }
+  }
   if (redis_engine) {
     std::string redis_error = redis_engine->start();
     if (!redis_error.empty()) {
@@ -340,6 +358,7 @@ int run_server(const ServerConfig& config) {
   // The state goes out first: a batch is acknowledged only once its state is in Redis.
   if (publisher) publisher->stop(kStatePublishTimeout);
   if (redis_engine) redis_engine->acknowledge_durable_batches();
+  if (lease) lease->release();
   http.shutdown(kShutdownGrace);
   api.stop_password_pool();
   if (store) (void)store->close(kStoreCloseTimeout);

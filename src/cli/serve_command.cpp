@@ -61,6 +61,14 @@ int run_serve(const ServeOptions& options) {
       return kExitUsage;
     }
   }
+  if (options.role != "all" && options.ack == "queued") {
+    std::cerr << "hft serve: --ack queued is not available with --role " << options.role
+              << (options.role == "gateway"
+                      ? "; a gateway acknowledges an order once Redis has stored it"
+                      : "; the engine acknowledges queue entries only after their journal fsync")
+              << ". Remove --ack (ACK)\n";
+    return kExitUsage;
+  }
   if (options.role == "gateway" && !options.database_url.empty()) {
     std::cerr << "hft serve: --db (DATABASE_URL) belongs to the engine, which writes the "
                  "journal; remove it from --role gateway\n";

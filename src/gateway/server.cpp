@@ -62,6 +62,19 @@ std::unique_ptr<store::StoreWriter> open_store(const ServerConfig& config, std::
   return std::move(opened.writer);
 }
 
+// Warns when Redis keeps no append-only file: its restart would then lose acknowledged orders
+// still in the streams, the shared accounts, the token key and the id counters.
+void warn_without_append_only_file(redis::Connection& connection) {
+  redis::Reply reply = connection.command({"CONFIG", "GET", "appendonly"});
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return;
+  if (redis::reply_text(*reply->element[1]) != "no") return;
+  get_logger("redis")->warn(
+      "Redis at {} runs with appendonly no: a restart of Redis loses acknowledged orders not yet "
+      "journaled, the shared accounts, the token key and the id counters. Run it with "
+      "--appendonly yes (--appendfsync always loses nothing acknowledged)",
+      connection.url().redacted());
+}
+
 // Parses the --queue URL and rejects a Redis that may evict keys. Returns the URL, or nullopt
 // after logging why the server does not start.
 std::optional<redis::RedisUrl> open_queue_url(const ServerConfig& config) {
@@ -73,7 +86,7 @@ std::optional<redis::RedisUrl> open_queue_url(const ServerConfig& config) {
   }
   redis::ConnectResult connected = redis::Connection::connect(*url.url, kRedisConnectTimeout);
   if (!connected.connection) {
-    log->error("Redis queue unavailable, not starting: {}", connected.error);
+    log->error("--queue (REDIS_URL): Redis unavailable, not starting: {}", connected.error);
     return std::nullopt;
   }
   redis::EvictionCheck eviction = redis::check_eviction_policy(*connected.connection);
@@ -81,6 +94,7 @@ std::optional<redis::RedisUrl> open_queue_url(const ServerConfig& config) {
     log->error("not starting: {}", eviction.message);
     return std::nullopt;
   }
+  warn_without_append_only_file(*connected.connection);
   return url.url;
 }
 
@@ -238,7 +252,7 @@ int run_server(const ServerConfig& config) {
                       replay.journal.truncated_offset, replay.journal.truncation_reason);
   }
   if (!replay.error.empty()) {
-    journal_log->error("journal replay failed, not starting: {}", replay.error);
+    journal_log->error("not starting: journal replay: {}", replay.error);
     return kExitFailure;
   }
   journal_log->info(

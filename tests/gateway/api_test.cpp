@@ -440,8 +440,11 @@ TEST(ApiConnections, IdleAndSlowConnectionsClose) {
 }
 
 TEST(ApiServe, RejectsRoleAndQueueMismatchWithUsageError) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"--role", "gateway"},
-                                        std::vector<std::string>{"--queue", "redis://x"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--role", "gateway"},
+        std::vector<std::string>{"--queue", "redis://x"},
+        std::vector<std::string>{"--role", "engine", "--queue", "redis://x", "--ack", "queued"},
+        std::vector<std::string>{"--role", "gateway", "--queue", "redis://x", "--ack", "queued"}}) {
     hft::test::ChildProcess::Options options;
     options.args = {hft::test::hft_binary(), "serve", "--port", "0"};
     options.args.insert(options.args.end(), args.begin(), args.end());

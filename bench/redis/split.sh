@@ -3,7 +3,8 @@
 # (CLIENTS `hft load` processes, closed loop, DURATION seconds) against two setups:
 #   (a) one `hft serve` with the in-process queue (--role all);
 #   (b) two `hft serve --role gateway` and one `hft serve --role engine` over a fresh
-#       redis-server without persistence, half of the clients on each gateway.
+#       redis-server with its append-only file synced on every write (REDIS_FSYNC: always,
+#       everysec or no), half of the clients on each gateway.
 # It prints orders/s and p99 latency of each (from `hft aggregate --json`), their ratio, and the
 # CPU seconds each server process (and redis-server) used during the load, read from
 # /proc/PID/stat, which shows where the time goes.
@@ -123,7 +124,14 @@ wait "$pid_all" || true
 
 # (b) two gateways and one engine over Redis.
 port_redis="$(free_port)"
-redis-server --port "$port_redis" --bind 127.0.0.1 --save '' --appendonly no \
+# The append-only file with fsync on every write loses nothing acknowledged, like (a)'s
+# --ack durable. REDIS_FSYNC=no measures Redis without persistence instead.
+if [ "${REDIS_FSYNC:-always}" = no ]; then
+  redis_persistence=(--save '' --appendonly no)
+else
+  redis_persistence=(--save '' --appendonly yes --appendfsync "${REDIS_FSYNC:-always}")
+fi
+redis-server --port "$port_redis" --bind 127.0.0.1 "${redis_persistence[@]}" \
   --dir "$work_dir" >"$work_dir/redis.log" 2>&1 &
 pid_redis=$!
 pids+=("$pid_redis")

@@ -365,7 +365,9 @@ std::string Api::token_reply_body(engine::UserId user) const {
 
 std::string Api::finish_deferred(DeferredReply& reply, Completion& completion, IoThread& thread) {
   // A shared queue that could not publish the command sends its own error reply.
+  // NOTE: counted once per command, so a rejected batch of orders counts as one.
   if (!completion.durable && !completion.prepared_reply.empty()) {
+    metrics_.reject(GatewayReject::kQueueUnavailable);
     return std::move(completion.prepared_reply);
   }
   if (!completion.durable) {
@@ -442,9 +444,23 @@ bool Api::authenticate(const HttpRequest& request, Connection& connection, Calle
   }
 
   // Another gateway may have registered the user; the token's signature proves it was issued.
-  bool known = users_.find(engine::UserId{entry.user_id}) != nullptr ||
-               (shared_queue_ != nullptr &&
-                shared_queue_->load_user(engine::UserId{entry.user_id}) != nullptr);
+  // A Redis failure does not show that the token is invalid, so it gets 503, never 401.
+  bool known = users_.find(engine::UserId{entry.user_id}) != nullptr;
+  if (!known && shared_queue_ != nullptr) {
+    LoadUserResult loaded = shared_queue_->load_user(engine::UserId{entry.user_id});
+    if (loaded.status != AccountStatus::kOk && loaded.status != AccountStatus::kNotFound) {
+      metrics_.reject(GatewayReject::kAccountStoreUnavailable);
+      reply_error(
+          connection, request, 503, "unavailable",
+          fmt::format("access_token: user {} could not be loaded because the shared "
+                      "account store (Redis) {}; retry later",
+                      entry.user_id,
+                      loaded.status == AccountStatus::kUnreachable ? "is unreachable" : "failed"),
+          kRetryAfterS);
+      return false;
+    }
+    known = loaded.status == AccountStatus::kOk;
+  }
   if (!known) {
     metrics_.reject(GatewayReject::kUnauthorized);
     reply_error(connection, request, 401, "unauthorized",
@@ -754,7 +770,22 @@ void Api::finish_login(std::shared_ptr<Connection> connection, std::uint64_t slo
                        std::string username, std::string password) {
   std::string date = http_date(std::time(nullptr));
   const Account* account = users_.find_by_name(username);
-  if (account == nullptr && shared_queue_ != nullptr) account = shared_queue_->load_user(username);
+  if (account == nullptr && shared_queue_ != nullptr) {
+    LoadUserResult loaded = shared_queue_->load_user(username);
+    if (loaded.status != AccountStatus::kOk && loaded.status != AccountStatus::kNotFound) {
+      metrics_.reject(GatewayReject::kAccountStoreUnavailable);
+      connection->post_resolve(
+          slot, format_error_reply(503, "unavailable",
+                                   loaded.status == AccountStatus::kUnreachable
+                                       ? "login: the shared account store (Redis) is "
+                                         "unreachable; retry later"
+                                       : "login: loading the account from the shared account "
+                                         "store (Redis) failed; retry later",
+                                   keep_alive, date, kRetryAfterS));
+      return;
+    }
+    account = loaded.account;
+  }
   bool valid = false;
   if (account == nullptr) {
     burn_verify_time(password);
@@ -828,7 +859,10 @@ bool Api::enqueue_shared(Command&& command, std::size_t weight, const HttpReques
     return true;
   }
   bool full = result.status == SubmitStatus::kQueueFull;
-  metrics_.reject(full ? GatewayReject::kQueueFull : GatewayReject::kShuttingDown, weight);
+  GatewayReject reason = GatewayReject::kShuttingDown;
+  if (full) reason = GatewayReject::kQueueFull;
+  if (result.status == SubmitStatus::kUnavailable) reason = GatewayReject::kQueueUnavailable;
+  metrics_.reject(reason, weight);
   reply_error(connection, request, 503, full ? "queue_full" : "unavailable", result.detail,
               kRetryAfterS);
   return false;
@@ -838,20 +872,28 @@ void Api::finish_shared_registration(std::shared_ptr<Connection> connection, std
                                      bool keep_alive, std::string username, std::string email,
                                      std::string password_hash, const std::string& date) {
   RegisterResult registered = shared_queue_->register_user(username, email, password_hash);
-  if (registered.status == RegisterStatus::kNameTaken) {
+  if (registered.status == AccountStatus::kNameTaken) {
     connection->post_resolve(
         slot, format_error_reply(409, "username_taken",
                                  fmt::format("username: \"{}\" is already registered", username),
                                  keep_alive, date));
     return;
   }
-  if (registered.status == RegisterStatus::kFailed) {
+  if (registered.status != AccountStatus::kOk) {
     logger("auth")->error("registering user \"{}\" in Redis failed: {}", username,
                           registered.error);
-    connection->post_resolve(slot, format_error_reply(503, "unavailable",
-                                                      "registration: the shared account store "
-                                                      "is unreachable; retry later",
-                                                      keep_alive, date, kRetryAfterS));
+    std::string_view detail =
+        "registration: storing the account in the shared account store "
+        "(Redis) failed; retry later";
+    if (registered.status == AccountStatus::kUnreachable) {
+      detail = "registration: the shared account store (Redis) is unreachable; retry later";
+    } else if (registered.status == AccountStatus::kFull) {
+      detail =
+          "registration: the shared account store (Redis) is full (maxmemory reached); "
+          "retry later";
+    }
+    connection->post_resolve(
+        slot, format_error_reply(503, "unavailable", detail, keep_alive, date, kRetryAfterS));
     return;
   }
 

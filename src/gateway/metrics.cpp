@@ -46,6 +46,10 @@ std::string_view to_string(GatewayReject reason) {
       return "unauthorized";
     case GatewayReject::kQueueFull:
       return "queue_full";
+    case GatewayReject::kQueueUnavailable:
+      return "queue_unavailable";
+    case GatewayReject::kAccountStoreUnavailable:
+      return "account_store_unavailable";
     case GatewayReject::kShuttingDown:
       return "shutting_down";
     case GatewayReject::kJournalFailed:

@@ -41,6 +41,8 @@ enum class GatewayReject : std::uint8_t {
   kInvalidField,
   kUnauthorized,
   kQueueFull,
+  kQueueUnavailable,         // Redis unreachable or full
+  kAccountStoreUnavailable,  // the caller's account could not be loaded from Redis
   kShuttingDown,
   kJournalFailed,
   kTooLarge,

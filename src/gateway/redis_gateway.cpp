@@ -18,15 +18,26 @@ namespace {
 constexpr auto kIoTimeout = std::chrono::milliseconds(5000);
 constexpr auto kStatsRefresh = std::chrono::seconds(1);
 constexpr int kRetryAfterS = 1;
+// /health reports unhealthy while this many publications in a row failed, for kFailureMemory
+// after the latest one.
+constexpr std::uint64_t kUnhealthyAfterFailures = 3;
+constexpr auto kFailureMemory = std::chrono::seconds(10);
 constexpr std::string_view kTokenKeyKey = "hft:token-key";
 constexpr std::string_view kUsersKey = "hft:users";
 constexpr std::string_view kUserNamesKey = "hft:user-names";
 constexpr std::string_view kUserIdKey = "hft:user-id";
 
 // KEYS: hft:users, hft:user-id, hft:user-names. ARGV: username, hash, email. Returns the new
-// user id, or 0 when the name is taken.
+// user id, or 0 when the name is taken. The Argon2id hash has a random salt, so an entry with the
+// same hash was written by this very request: a run repeated after a broken connection returns
+// that entry's id instead of 0.
 constexpr std::string_view kRegisterScript = R"lua(
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then
+  local known_id, known_hash = string.match(existing, '^(%d+)\n([^\n]*)\n')
+  if known_hash == ARGV[2] then return tonumber(known_id) end
+  return 0
+end
 local id = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], id .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
 redis.call('HSET', KEYS[3], id, ARGV[1])
@@ -36,6 +47,15 @@ return id
 std::shared_ptr<spdlog::logger> logger() {
   auto found = spdlog::get("redis");
   return found ? found : spdlog::default_logger();
+}
+
+std::string_view plural(std::uint64_t count, std::string_view one, std::string_view many) {
+  return count == 1 ? one : many;
+}
+
+bool publishing_failed(const redis::ProducerStats& producer) {
+  return producer.failures_in_row >= kUnhealthyAfterFailures &&
+         std::chrono::steady_clock::now() - producer.last_failure < kFailureMemory;
 }
 
 bool parse_u64(std::string_view text, std::uint64_t& value) {
@@ -54,16 +74,23 @@ redis::StreamStats StreamStatsCache::get() {
   if (now - refreshed_ < kStatsRefresh) return stats_;
   refreshed_ = now;
 
-  if (!connection_ || connection_->broken()) {
-    redis::ConnectResult connected = redis::Connection::connect(url_, kIoTimeout);
-    if (!connected.connection) {
-      stats_ = {};
-      stats_.error = connected.error;
-      return stats_;
+  // A connection opened before a Redis restart fails on its first use, so a failed query on a
+  // reused connection runs once more on a new one.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = connection_ && !connection_->broken();
+    if (!reused) {
+      redis::ConnectResult connected = redis::Connection::connect(url_, kIoTimeout);
+      if (!connected.connection) {
+        stats_ = {};
+        stats_.error = connected.error;
+        return stats_;
+      }
+      connection_ = std::move(connected.connection);
     }
-    connection_ = std::move(connected.connection);
+    stats_ =
+        redis::query_stream_stats(*connection_, redis::kDefaultShardCount, redis::kDefaultGroup);
+    if (stats_.ok() || !reused || !connection_->broken()) break;
   }
-  stats_ = redis::query_stream_stats(*connection_, redis::kDefaultShardCount, redis::kDefaultGroup);
   return stats_;
 }
 
@@ -176,10 +203,24 @@ SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
     if (!ids.ok()) {
       std::uint64_t failures = id_failures_.fetch_add(1) + 1;
       if ((failures & (failures - 1)) == 0) {
-        logger()->error("reserving order ids failed ({} times): {}", failures, ids.error);
+        logger()->error("reserving order ids failed ({} {} so far): {}", failures,
+                        plural(failures, "time", "times"), ids.error);
       }
       result.status = SubmitStatus::kUnavailable;
-      result.detail = "order ids: reserving a block in Redis failed; retry later";
+      switch (ids.failure) {
+        case redis::FailureKind::kFull:
+          result.detail =
+              "order ids: Redis is full (maxmemory reached) and rejected the block "
+              "reservation; retry later";
+          break;
+        case redis::FailureKind::kUnreachable:
+          result.detail = "order ids: Redis is unreachable; retry later";
+          break;
+        case redis::FailureKind::kNone:
+        case redis::FailureKind::kError:
+          result.detail = "order ids: reserving a block in Redis failed; retry later";
+          break;
+      }
       return result;
     }
     first_id = *ids.id;
@@ -227,14 +268,20 @@ SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
       for (std::size_t i = 0; i < order_count; ++i) orders_.erase(engine::OrderId{first_id + i});
       std::uint64_t failures = publish_failures_.fetch_add(1) + 1;
       if ((failures & (failures - 1)) == 0) {
-        logger()->error(
-            "publishing to Redis failed ({} times): {}", failures,
-            outcome.status == redis::PublishStatus::kTimedOut ? "timed out" : outcome.error);
+        logger()->error("publishing to Redis failed ({} {} so far): {}", failures,
+                        plural(failures, "time", "times"), outcome.error);
       }
-      std::string detail =
-          outcome.status == redis::PublishStatus::kTimedOut
-              ? "queue: Redis did not store the request in time; retry later"
-              : fmt::format("queue: Redis rejected the request ({}); retry later", outcome.error);
+      std::string detail;
+      if (outcome.status == redis::PublishStatus::kTimedOut) {
+        detail = "queue: Redis did not store the request in time; retry later";
+      } else if (outcome.failure == redis::FailureKind::kFull) {
+        detail = fmt::format(
+            "queue: Redis is full (maxmemory reached) and rejected the request "
+            "({}); retry later",
+            outcome.error);
+      } else {
+        detail = fmt::format("queue: Redis rejected the request ({}); retry later", outcome.error);
+      }
       append_error_reply(completion.prepared_reply, 503, "unavailable", detail,
                          http_date(std::time(nullptr)), ReplyOptions(keep_alive, kRetryAfterS));
     }
@@ -247,47 +294,51 @@ SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
     return result;
   }
   for (std::size_t i = 0; i < order_count; ++i) orders_.erase(engine::OrderId{first_id + i});
-  bool full = queued == redis::EnqueueStatus::kQueueFull;
-  result.status = full ? SubmitStatus::kQueueFull : SubmitStatus::kUnavailable;
-  result.detail = full ? fmt::format("queue: {} requests wait for Redis; retry after {} s",
-                                     producer_->options().max_queued_entries, kRetryAfterS)
-                       : std::string("server: shutting down");
+  switch (queued) {
+    case redis::EnqueueStatus::kQueueFull:
+      result.status = SubmitStatus::kQueueFull;
+      result.detail = fmt::format("queue: {} requests wait for Redis; retry after {} s",
+                                  producer_->options().max_queued_entries, kRetryAfterS);
+      break;
+    case redis::EnqueueStatus::kUnavailable:
+      result.status = SubmitStatus::kUnavailable;
+      result.detail = fmt::format("queue: Redis is unreachable; retry after {} s", kRetryAfterS);
+      break;
+    case redis::EnqueueStatus::kQueued:
+    case redis::EnqueueStatus::kStopped:
+      result.status = SubmitStatus::kShuttingDown;
+      result.detail = "server: shutting down";
+      break;
+  }
   return result;
 }
 
 redis::Reply RedisGateway::account_command(std::initializer_list<std::string_view> args,
                                            std::string& error) {
-  if (!accounts_ || accounts_->broken()) {
-    redis::ConnectResult connected = redis::Connection::connect(url_, kIoTimeout);
-    if (!connected.connection) {
-      error = connected.error;
-      return nullptr;
-    }
-    accounts_ = std::move(connected.connection);
-  }
-  redis::Reply reply = accounts_->command(args);
-  if (!reply) error = accounts_->error();
-  return reply;
+  std::lock_guard lock(accounts_mutex_);
+  return redis::command_with_reconnect(accounts_, url_, kIoTimeout, args, error);
 }
 
 RegisterResult RedisGateway::register_user(const std::string& username, const std::string& email,
                                            const std::string& password_hash) {
   RegisterResult result;
-  redis::Reply reply;
-  {
-    std::lock_guard lock(accounts_mutex_);
-    reply = account_command({"EVAL", kRegisterScript, "3", kUsersKey, kUserIdKey, kUserNamesKey,
-                             username, password_hash, email},
-                            result.error);
+  redis::Reply reply = account_command({"EVAL", kRegisterScript, "3", kUsersKey, kUserIdKey,
+                                        kUserNamesKey, username, password_hash, email},
+                                       result.error);
+  if (!reply) {
+    result.status = AccountStatus::kUnreachable;
+    return result;
   }
-  if (!reply) return result;
   if (reply->type != REDIS_REPLY_INTEGER) {
+    result.status = redis::classify_reply(*reply) == redis::FailureKind::kFull
+                        ? AccountStatus::kFull
+                        : AccountStatus::kFailed;
     result.error =
         fmt::format("registering at {} failed: {}", url_.redacted(), redis::reply_text(*reply));
     return result;
   }
   if (reply->integer == 0) {
-    result.status = RegisterStatus::kNameTaken;
+    result.status = AccountStatus::kNameTaken;
     return result;
   }
   result.user = engine::UserId{static_cast<std::uint64_t>(reply->integer)};
@@ -300,22 +351,28 @@ RegisterResult RedisGateway::register_user(const std::string& username, const st
       return result;
     }
   }
-  result.status = RegisterStatus::kRegistered;
+  result.status = AccountStatus::kOk;
   return result;
 }
 
-const Account* RedisGateway::load_user(std::string_view username) {
-  std::string error;
-  redis::Reply reply;
-  {
-    std::lock_guard lock(accounts_mutex_);
-    reply = account_command({"HGET", kUsersKey, username}, error);
-  }
+LoadUserResult RedisGateway::load_user(std::string_view username) {
+  LoadUserResult result;
+  redis::Reply reply = account_command({"HGET", kUsersKey, username}, result.error);
   if (!reply) {
-    logger()->warn("loading user \"{}\" from Redis failed: {}", username, error);
-    return nullptr;
+    logger()->warn("loading user \"{}\" from Redis failed: {}", username, result.error);
+    result.status = AccountStatus::kUnreachable;
+    return result;
   }
-  if (reply->type != REDIS_REPLY_STRING) return nullptr;
+  if (reply->type == REDIS_REPLY_NIL) {
+    result.status = AccountStatus::kNotFound;
+    return result;
+  }
+  if (reply->type != REDIS_REPLY_STRING) {
+    result.error = fmt::format("HGET {} on Redis at {} failed: {}", kUsersKey, url_.redacted(),
+                               redis::reply_text(*reply));
+    logger()->error("loading user \"{}\" failed: {}", username, result.error);
+    return result;
+  }
 
   // "<id>\n<hash>\n<email>"; the email comes last because it may contain anything.
   std::string_view value = redis::reply_text(*reply);
@@ -323,40 +380,62 @@ const Account* RedisGateway::load_user(std::string_view username) {
   std::size_t second = first == std::string_view::npos ? first : value.find('\n', first + 1);
   std::uint64_t id = 0;
   if (second == std::string_view::npos || !parse_u64(value.substr(0, first), id) || id == 0) {
-    logger()->error("{} entry of user \"{}\" is malformed", kUsersKey, username);
-    return nullptr;
+    result.error = fmt::format("{} entry of user \"{}\" is malformed", kUsersKey, username);
+    logger()->error("{}", result.error);
+    return result;
   }
   (void)users_.restore(engine::UserId{id}, username, value.substr(second + 1),
                        std::string(value.substr(first + 1, second - first - 1)));
-  return users_.find_by_name(username);
+  result.account = users_.find_by_name(username);
+  result.status = result.account != nullptr ? AccountStatus::kOk : AccountStatus::kFailed;
+  return result;
 }
 
-const Account* RedisGateway::load_user(engine::UserId id) {
-  std::string error;
-  redis::Reply reply;
-  {
-    std::lock_guard lock(accounts_mutex_);
-    reply = account_command({"HGET", kUserNamesKey, std::to_string(id.value)}, error);
-  }
+LoadUserResult RedisGateway::load_user(engine::UserId id) {
+  LoadUserResult result;
+  redis::Reply reply =
+      account_command({"HGET", kUserNamesKey, std::to_string(id.value)}, result.error);
   if (!reply) {
-    logger()->warn("loading user {} from Redis failed: {}", id.value, error);
-    return nullptr;
+    logger()->warn("loading user {} from Redis failed: {}", id.value, result.error);
+    result.status = AccountStatus::kUnreachable;
+    return result;
   }
-  if (reply->type != REDIS_REPLY_STRING) return nullptr;
+  if (reply->type == REDIS_REPLY_NIL) {
+    result.status = AccountStatus::kNotFound;
+    return result;
+  }
+  if (reply->type != REDIS_REPLY_STRING) {
+    result.error = fmt::format("HGET {} on Redis at {} failed: {}", kUserNamesKey, url_.redacted(),
+                               redis::reply_text(*reply));
+    logger()->error("loading user {} failed: {}", id.value, result.error);
+    return result;
+  }
   return load_user(redis::reply_text(*reply));
 }
 
-// The producer connects on its first entry, so the statistics connection shows whether Redis is
-// reachable.
-bool RedisGateway::healthy() { return producer_ && stream_stats_.get().ok(); }
+// The producer checks its connection at least every idle_check_interval, and the statistics
+// connection shows whether Redis accepts queries. The last kUnhealthyAfterFailures publications
+// failing (for example OOM replies) also counts, but only for kFailureMemory after the latest
+// failure: a gateway taken out of service for it receives no orders that could show recovery.
+bool RedisGateway::healthy() {
+  if (!producer_) return false;
+  redis::ProducerStats producer = producer_->stats();
+  if (producer.unavailable || publishing_failed(producer)) return false;
+  return stream_stats_.get().ok();
+}
 
 void RedisGateway::append_health(JsonWriter& writer) {
   redis::ProducerStats producer = producer_ ? producer_->stats() : redis::ProducerStats{};
   writer.member("role", "gateway")
       .member("ack_mode", "redis")
       .member("redis_producer_connected", producer.connected)
+      .member("redis_producer_available", producer_ != nullptr && !producer.unavailable)
       .member("redis_producer_queued", producer.queued)
-      .member("state_stream_connected", subscriber_.connected())
+      .member("redis_publish_failures_in_row", producer.failures_in_row);
+  if (producer.unavailable || publishing_failed(producer)) {
+    writer.member("redis_publish_error", producer.last_error);
+  }
+  writer.member("state_stream_connected", subscriber_.connected())
       .member("state_entries_applied", subscriber_.entries_applied());
   append_stream_health(writer, stream_stats_.get());
 }
@@ -382,6 +461,11 @@ void RedisGateway::append_metrics(std::string& out) {
   line("hft_redis_producer_queued", "gauge", "Entries waiting for Redis.", producer.queued);
   line("hft_redis_producer_connected", "gauge", "1 while the producer is connected.",
        producer.connected ? 1 : 0);
+  line("hft_redis_producer_available", "gauge",
+       "0 from a failed connect or I/O failure until the producer connects again.",
+       producer.unavailable ? 0 : 1);
+  line("hft_redis_producer_failures_in_row", "gauge",
+       "Publications that failed since the last one Redis stored.", producer.failures_in_row);
   line("hft_redis_id_blocks_total", "counter", "Order id blocks reserved in Redis.",
        ids_ ? ids_->blocks_reserved() : 0);
   line("hft_state_entries_applied_total", "counter", "State stream entries applied.",

@@ -81,15 +81,16 @@ class RedisGateway final : public SharedQueue, public StatusSource {
   [[nodiscard]] SubmitResult submit(Command&& command, bool keep_alive) override;
   [[nodiscard]] RegisterResult register_user(const std::string& username, const std::string& email,
                                              const std::string& password_hash) override;
-  [[nodiscard]] const Account* load_user(std::string_view username) override;
-  [[nodiscard]] const Account* load_user(engine::UserId id) override;
+  [[nodiscard]] LoadUserResult load_user(std::string_view username) override;
+  [[nodiscard]] LoadUserResult load_user(engine::UserId id) override;
 
   [[nodiscard]] bool healthy() override;
   void append_health(JsonWriter& writer) override;
   void append_metrics(std::string& out) override;
 
  private:
-  // Runs one command on the accounts connection, connecting first when needed.
+  // Runs one command on the accounts connection, connecting first when needed and once more
+  // when a connection opened before a Redis restart fails.
   [[nodiscard]] redis::Reply account_command(std::initializer_list<std::string_view> args,
                                              std::string& error);
 

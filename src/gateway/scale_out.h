@@ -23,9 +23,10 @@
 namespace hft::gateway {
 
 enum class SubmitStatus : std::uint8_t {
-  kPublished,    // the outcome arrives later as a Completion to command.reply_target
-  kQueueFull,    // too many commands wait for Redis; retry later
-  kUnavailable,  // no order ids could be reserved or the gateway is stopping
+  kPublished,     // the outcome arrives later as a Completion to command.reply_target
+  kQueueFull,     // too many commands wait for Redis; retry later
+  kUnavailable,   // Redis is unreachable or full, so no ids were reserved or nothing was queued
+  kShuttingDown,  // the gateway is stopping
 };
 
 struct SubmitResult {
@@ -35,12 +36,27 @@ struct SubmitResult {
   std::string detail;  // why it failed, for the 503 reply
 };
 
-enum class RegisterStatus : std::uint8_t { kRegistered, kNameTaken, kFailed };
+// The outcome of a call to the shared account store. A store failure does not show whether the
+// account exists, so the caller replies 503, not 401 or 409.
+enum class AccountStatus : std::uint8_t {
+  kOk,           // registered, or found
+  kNameTaken,    // register_user(): the username belongs to another account
+  kNotFound,     // load_user(): no such account
+  kUnreachable,  // Redis could not be reached, even after reconnecting once
+  kFull,         // Redis rejected the write with OOM (maxmemory reached)
+  kFailed,       // another Redis error, or a malformed account entry
+};
 
 struct RegisterResult {
-  RegisterStatus status = RegisterStatus::kFailed;
+  AccountStatus status = AccountStatus::kFailed;
   engine::UserId user;
-  std::string error;  // for kFailed
+  std::string error;  // for the failures, with the Redis URL (password redacted)
+};
+
+struct LoadUserResult {
+  AccountStatus status = AccountStatus::kFailed;
+  const Account* account = nullptr;  // for kOk
+  std::string error;                 // for the failures
 };
 
 class SharedQueue {
@@ -60,9 +76,9 @@ class SharedQueue {
                                                      const std::string& password_hash) = 0;
 
   // Copies an account that another gateway registered from the shared directory into the local
-  // UserDirectory. nullptr when there is no such account or Redis failed. Blocks on Redis.
-  [[nodiscard]] virtual const Account* load_user(std::string_view username) = 0;
-  [[nodiscard]] virtual const Account* load_user(engine::UserId id) = 0;
+  // UserDirectory. Blocks on Redis.
+  [[nodiscard]] virtual LoadUserResult load_user(std::string_view username) = 0;
+  [[nodiscard]] virtual LoadUserResult load_user(engine::UserId id) = 0;
 };
 
 class StatusSource {

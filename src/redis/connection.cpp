@@ -1,6 +1,7 @@
 #include "redis/connection.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/time.h>
 
 namespace hft::redis {
@@ -22,6 +23,11 @@ std::string_view reply_text(const redisReply& reply) {
     return {};
   }
   return {reply.str, reply.len};
+}
+
+FailureKind classify_reply(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ERROR) return FailureKind::kNone;
+  return reply_text(reply).starts_with("OOM") ? FailureKind::kFull : FailureKind::kError;
 }
 
 ConnectResult Connection::connect(const RedisUrl& url, std::chrono::milliseconds timeout) {
@@ -118,6 +124,31 @@ Reply Connection::command(std::span<const std::string_view> args) {
 
 Reply Connection::command(std::initializer_list<std::string_view> args) {
   return command(std::span<const std::string_view>(args.begin(), args.size()));
+}
+
+Reply command_with_reconnect(std::unique_ptr<Connection>& connection, const RedisUrl& url,
+                             std::chrono::milliseconds timeout,
+                             std::initializer_list<std::string_view> args, std::string& error) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = connection && !connection->broken();
+    if (!reused) {
+      ConnectResult connected = Connection::connect(url, timeout);
+      if (!connected.connection) {
+        error = connected.error;
+        return nullptr;
+      }
+      connection = std::move(connected.connection);
+    }
+    Reply reply = connection->command(args);
+    if (reply) return reply;
+    error = connection->error();
+    if (!reused) return nullptr;
+
+    auto logger = spdlog::get("redis");
+    (logger ? logger : spdlog::default_logger())
+        ->info("{}; connecting again and resending {}", error, *args.begin());
+  }
+  return nullptr;
 }
 
 }  // namespace hft::redis

@@ -33,6 +33,17 @@ using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 // The text of a string, status or error reply; empty for other types.
 [[nodiscard]] std::string_view reply_text(const redisReply& reply);
 
+// How a call to Redis failed, for callers that reply differently to each case.
+enum class FailureKind : std::uint8_t {
+  kNone,
+  kUnreachable,  // connecting, sending or reading failed
+  kFull,         // an OOM error reply: maxmemory is reached under the noeviction policy
+  kError,        // another error reply, or a reply of an unexpected type
+};
+
+// kFull for an OOM error reply, kError for any other error reply, kNone otherwise.
+[[nodiscard]] FailureKind classify_reply(const redisReply& reply);
+
 class Connection;
 
 struct ConnectResult {
@@ -80,5 +91,16 @@ class Connection {
   std::vector<const char*> argv_;
   std::vector<std::size_t> argv_lengths_;
 };
+
+// Runs one command on `connection`, connecting first when it is null or broken. A Redis restart
+// shows as an I/O failure on the next command of a connection opened before it, so when a
+// command fails that way on a connection that had worked, this connects once more and resends
+// the command (logged on the "redis" logger). Returns null with `error` set when that fails too.
+// Only pass commands that are safe to run twice: Redis may have run the first one before the
+// connection broke.
+[[nodiscard]] Reply command_with_reconnect(std::unique_ptr<Connection>& connection,
+                                           const RedisUrl& url, std::chrono::milliseconds timeout,
+                                           std::initializer_list<std::string_view> args,
+                                           std::string& error);
 
 }  // namespace hft::redis

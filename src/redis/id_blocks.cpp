@@ -33,22 +33,25 @@ IdBlockAllocator::~IdBlockAllocator() = default;
 IdResult IdBlockAllocator::next() {
   std::lock_guard lock(mutex_);
   if (next_id_ == 0 || next_id_ > block_end_) {
-    std::string error = reserve_block();
-    if (!error.empty()) return {std::nullopt, std::move(error)};
+    FailureKind failure = FailureKind::kNone;
+    std::string error = reserve_block(failure);
+    if (!error.empty()) return {std::nullopt, std::move(error), failure};
   }
   return {next_id_++, {}};
 }
 
 IdResult IdBlockAllocator::next_range(std::uint64_t count) {
   if (count == 0 || count > options_.block_size) {
-    return {std::nullopt, fmt::format("{} consecutive order ids requested; 1 to the block size "
-                                      "{} are possible",
-                                      count, options_.block_size)};
+    return {std::nullopt,
+            fmt::format("{} consecutive order ids requested; 1 to the block size {} are possible",
+                        count, options_.block_size),
+            FailureKind::kError};
   }
   std::lock_guard lock(mutex_);
   if (next_id_ == 0 || block_end_ < next_id_ || block_end_ - next_id_ + 1 < count) {
-    std::string error = reserve_block();
-    if (!error.empty()) return {std::nullopt, std::move(error)};
+    FailureKind failure = FailureKind::kNone;
+    std::string error = reserve_block(failure);
+    if (!error.empty()) return {std::nullopt, std::move(error), failure};
   }
   std::uint64_t first = next_id_;
   next_id_ += count;
@@ -60,18 +63,20 @@ std::uint64_t IdBlockAllocator::blocks_reserved() const {
   return blocks_reserved_;
 }
 
-std::string IdBlockAllocator::reserve_block() {
-  if (!connection_ || connection_->broken()) {
-    ConnectResult connected = Connection::connect(options_.url, options_.io_timeout);
-    if (!connected.connection) return connected.error;
-    connection_ = std::move(connected.connection);
-  }
-
+std::string IdBlockAllocator::reserve_block(FailureKind& failure) {
+  // Running the script twice after a broken connection only skips one block of ids.
   const std::string floor = std::to_string(floor_);
   const std::string size = std::to_string(options_.block_size);
-  Reply reply = connection_->command({"EVAL", kReserveScript, "1", options_.key, floor, size});
-  if (!reply) return connection_->error();
+  std::string error;
+  Reply reply =
+      command_with_reconnect(connection_, options_.url, options_.io_timeout,
+                             {"EVAL", kReserveScript, "1", options_.key, floor, size}, error);
+  if (!reply) {
+    failure = FailureKind::kUnreachable;
+    return error;
+  }
   if (reply->type != REDIS_REPLY_INTEGER || reply->integer <= 0) {
+    failure = reply->type == REDIS_REPLY_ERROR ? classify_reply(*reply) : FailureKind::kError;
     return fmt::format("reserving order ids at {} (key {}) failed: {}", options_.url.redacted(),
                        options_.key,
                        reply->type == REDIS_REPLY_ERROR ? reply_text(*reply)
@@ -80,6 +85,7 @@ std::string IdBlockAllocator::reserve_block() {
 
   const auto end = static_cast<std::uint64_t>(reply->integer);
   if (end < options_.block_size) {
+    failure = FailureKind::kError;
     return fmt::format(
         "reserving order ids at {} (key {}) failed: the counter {} is below the "
         "block size {}; it was set by something else than hft",

@@ -13,7 +13,8 @@
 // Thread-safety: next() may be called from any thread. A mutex guards the block and the
 // connection, and is held during the round trip that reserves the next block.
 // Ownership: owns its Redis connection. Failures are returned as text naming the URL (password
-// redacted); after a lost connection the next reservation connects again.
+// redacted) and as a FailureKind. A reservation whose connection broke (Redis restarted since the
+// last block) connects again and runs once more, so a Redis that is back is used at once.
 #pragma once
 
 #include <chrono>
@@ -43,6 +44,7 @@ struct IdBlockOptions {
 struct IdResult {
   std::optional<std::uint64_t> id;
   std::string error;
+  FailureKind failure = FailureKind::kNone;
 
   [[nodiscard]] bool ok() const { return id.has_value(); }
 };
@@ -66,7 +68,7 @@ class IdBlockAllocator {
 
  private:
   // Reserves the next block into next_id_ and block_end_; returns an error text on failure.
-  [[nodiscard]] std::string reserve_block();
+  [[nodiscard]] std::string reserve_block(FailureKind& failure);
 
   const IdBlockOptions options_;
   mutable std::mutex mutex_;

@@ -35,11 +35,13 @@ OrderProducer::OrderProducer(ProducerOptions options)
 OrderProducer::~OrderProducer() { stop(); }
 
 EnqueueStatus OrderProducer::publish(OrderEntry entry, PublishCallback on_outcome) {
+  if (unavailable_.load(std::memory_order_relaxed)) return EnqueueStatus::kUnavailable;
+
   Pending pending;
   pending.shard = shard_for_symbol(entry.symbol, static_cast<std::uint32_t>(stream_keys_.size()));
   pending.order_id_text = std::to_string(entry.order_id.value);
   pending.type_text = std::to_string(entry.type);
-  pending.deadline = std::chrono::steady_clock::now() + options_.entry_timeout;
+  pending.deadline = Clock::now() + options_.entry_timeout;
   pending.entry = std::move(entry);
   pending.on_outcome = std::move(on_outcome);
 
@@ -54,7 +56,7 @@ EnqueueStatus OrderProducer::publish(OrderEntry entry, PublishCallback on_outcom
     was_empty = queue_.empty();
     queue_.push_back(std::move(pending));
   }
-  // The producer thread waits only on an empty queue, so only the first order needs the wake-up.
+  // The producer thread waits for orders only on an empty queue, so only the first needs waking.
   if (was_empty) wake_.notify_one();
   return EnqueueStatus::kQueued;
 }
@@ -77,63 +79,121 @@ ProducerStats OrderProducer::stats() const {
   stats.reconnects = reconnects_.load(std::memory_order_relaxed);
   stats.queued = in_flight_.load(std::memory_order_relaxed);
   stats.connected = connected_.load(std::memory_order_relaxed);
+  stats.unavailable = unavailable_.load(std::memory_order_relaxed);
+  stats.failures_in_row = failures_in_row_.load(std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  stats.last_failure = last_failure_;
+  stats.last_error = last_error_;
   return stats;
 }
 
 void OrderProducer::run() {
   std::deque<Pending> batch;
   while (true) {
+    bool stopping = false;
+    bool woken = false;
     {
       std::unique_lock lock(mutex_);
-      if (batch.empty()) wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // New orders matter only when the batch is empty and they can be sent.
+      bool take_orders = batch.empty() && !unavailable_.load(std::memory_order_relaxed);
+      woken = wake_.wait_until(lock, next_wake(batch),
+                               [&] { return stopping_ || (take_orders && !queue_.empty()); });
       if (batch.empty() && queue_.empty() && stopping_) break;
       while (!queue_.empty() && batch.size() < options_.max_pipeline_entries) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      stopping = stopping_;
     }
 
     fail_expired(batch);
-    if (!batch.empty() && ensure_connected()) send_batch(batch);
+    if (batch.empty()) {
+      if (!woken) check_idle();
+    } else if (ensure_connected(stopping)) {
+      send_batch(batch);
+    } else if (stopping) {
+      std::string error;
+      {
+        std::lock_guard lock(mutex_);
+        error = last_error_;
+      }
+      fail_all(batch, fmt::format("the gateway is stopping and Redis is unreachable: {}", error));
+    }
     flush_outcomes();
   }
   connection_.reset();
   connected_.store(false, std::memory_order_relaxed);
 }
 
-bool OrderProducer::ensure_connected() {
-  if (connection_ && !connection_->broken()) return true;
-
-  if (connection_) {
-    last_error_ = connection_->error();
-    logger()->warn("lost the connection to Redis: {}", last_error_);
-    connection_.reset();
-    connected_.store(false, std::memory_order_relaxed);
+OrderProducer::Clock::time_point OrderProducer::next_wake(const std::deque<Pending>& batch) const {
+  bool connected = connection_ && !connection_->broken();
+  if (!batch.empty()) {
+    if (connected) return Clock::now();
+    return std::min(next_connect_, batch.front().deadline);
   }
+  if (connected || !ever_connected_) return last_io_ + options_.idle_check_interval;
+  return next_connect_;
+}
+
+void OrderProducer::check_idle() {
+  if (!connection_ || connection_->broken()) {
+    (void)ensure_connected(false);
+    return;
+  }
+  if (Clock::now() - last_io_ < options_.idle_check_interval) return;
+
+  Reply reply = connection_->command({"PING"});
+  last_io_ = Clock::now();
+  if (!reply) mark_unavailable(connection_->error());
+}
+
+void OrderProducer::mark_unavailable(std::string error) {
+  bool was_available = !unavailable_.exchange(true, std::memory_order_relaxed);
+  if (was_available) logger()->warn("Redis is unavailable, rejecting new orders: {}", error);
+  {
+    std::lock_guard lock(mutex_);
+    last_error_ = std::move(error);
+  }
+  connection_.reset();
+  connected_.store(false, std::memory_order_relaxed);
+}
+
+bool OrderProducer::ensure_connected(bool force) {
+  if (connection_ && !connection_->broken()) return true;
+  if (connection_) mark_unavailable(connection_->error());
+  if (!force && Clock::now() < next_connect_) return false;
 
   ConnectResult result = Connection::connect(options_.url, options_.io_timeout);
+  last_io_ = Clock::now();
   if (!result.connection) {
-    last_error_ = result.error;
-    logger()->warn("{}; retrying in {} ms, {} orders waiting", result.error, backoff_.count(),
-                   in_flight_.load(std::memory_order_relaxed));
-    back_off();
+    // Logged at 1, 2, 4, 8, ... failed attempts, because attempts repeat every second or so.
+    std::uint64_t failures = ++connect_failures_;
+    if ((failures & (failures - 1)) == 0) {
+      std::uint64_t waiting = in_flight_.load(std::memory_order_relaxed);
+      logger()->warn("{}; {} failed {} in a row, retrying in {} ms, {} {} waiting", result.error,
+                     failures, failures == 1 ? "attempt" : "attempts", backoff_.count(), waiting,
+                     waiting == 1 ? "order" : "orders");
+    }
+    mark_unavailable(result.error);
+    next_connect_ = last_io_ + backoff_;
+    backoff_ = std::min(backoff_ * 2, options_.reconnect_backoff_max);
     return false;
   }
 
   if (ever_connected_) {
     reconnects_.fetch_add(1, std::memory_order_relaxed);
-    logger()->info("reconnected to Redis at {}", options_.url.redacted());
+    logger()->info("reconnected to Redis at {} after {} failed {}", options_.url.redacted(),
+                   connect_failures_, connect_failures_ == 1 ? "attempt" : "attempts");
   }
+  connect_failures_ = 0;
   ever_connected_ = true;
   connection_ = std::move(result.connection);
   backoff_ = options_.reconnect_backoff_min;
+  next_connect_ = {};
+  last_io_ = Clock::now();
   connected_.store(true, std::memory_order_relaxed);
+  unavailable_.store(false, std::memory_order_relaxed);
   return true;
-}
-
-void OrderProducer::back_off() {
-  std::this_thread::sleep_for(backoff_);
-  backoff_ = std::min(backoff_ * 2, options_.reconnect_backoff_max);
 }
 
 void OrderProducer::send_batch(std::deque<Pending>& batch) {
@@ -153,6 +213,7 @@ void OrderProducer::send_batch(std::deque<Pending>& batch) {
     ++appended;
   }
   round_trips_.fetch_add(1, std::memory_order_relaxed);
+  last_io_ = Clock::now();
 
   std::size_t completed = 0;
   for (; completed < appended; ++completed) {
@@ -168,6 +229,8 @@ void OrderProducer::send_batch(std::deque<Pending>& batch) {
       outcome.stream_id = std::string(reply_text(*reply));
     } else {
       outcome.status = PublishStatus::kRejected;
+      outcome.failure =
+          reply->type == REDIS_REPLY_ERROR ? classify_reply(*reply) : FailureKind::kError;
       outcome.error = reply->type == REDIS_REPLY_ERROR
                           ? fmt::format("XADD on Redis at {} failed: {}", options_.url.redacted(),
                                         reply_text(*reply))
@@ -177,6 +240,7 @@ void OrderProducer::send_batch(std::deque<Pending>& batch) {
     complete(pending, std::move(outcome));
   }
   batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(completed));
+  if (connection_->broken()) mark_unavailable(connection_->error());
 }
 
 void OrderProducer::fail_expired(std::deque<Pending>& batch) {
@@ -194,29 +258,63 @@ void OrderProducer::fail_expired(std::deque<Pending>& batch) {
     outcome.order_id = pending.entry.order_id;
     outcome.shard = pending.shard;
     outcome.status = PublishStatus::kTimedOut;
+    std::string reason;
+    {
+      std::lock_guard lock(mutex_);
+      reason = last_error_.empty() ? "no reply" : last_error_;
+    }
     outcome.error = fmt::format("Redis at {} did not confirm the order within {} ms: {}",
-                                options_.url.redacted(), options_.entry_timeout.count(),
-                                last_error_.empty() ? "no reply" : last_error_);
+                                options_.url.redacted(), options_.entry_timeout.count(), reason);
     complete(pending, std::move(outcome));
   }
   batch.swap(unexpired);
+}
+
+void OrderProducer::fail_all(std::deque<Pending>& batch, const std::string& error) {
+  {
+    std::lock_guard lock(mutex_);
+    while (!queue_.empty()) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  for (Pending& pending : batch) {
+    PublishOutcome outcome;
+    outcome.order_id = pending.entry.order_id;
+    outcome.shard = pending.shard;
+    outcome.status = PublishStatus::kTimedOut;
+    outcome.failure = FailureKind::kUnreachable;
+    outcome.error = error;
+    complete(pending, std::move(outcome));
+  }
+  batch.clear();
 }
 
 void OrderProducer::complete(Pending& pending, PublishOutcome outcome) {
   switch (outcome.status) {
     case PublishStatus::kAccepted:
       accepted_.fetch_add(1, std::memory_order_relaxed);
+      failures_in_row_.store(0, std::memory_order_relaxed);
       break;
     case PublishStatus::kRejected:
       rejected_.fetch_add(1, std::memory_order_relaxed);
+      record_failure(outcome.error);
       break;
     case PublishStatus::kTimedOut:
       timed_out_.fetch_add(1, std::memory_order_relaxed);
+      record_failure(outcome.error);
       break;
   }
   if (pending.on_outcome) pending.on_outcome(outcome);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   ++outcomes_since_flush_;
+}
+
+void OrderProducer::record_failure(const std::string& error) {
+  failures_in_row_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  last_failure_ = Clock::now();
+  last_error_ = error;
 }
 
 void OrderProducer::flush_outcomes() {

@@ -1,11 +1,15 @@
 // The order queue against a real redis-server: two producers, one consumer group, the takeover
 // of pending entries after a consumer dies, and failures that must be reported, never dropped.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -54,6 +58,35 @@ class OutcomeCollector {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<PublishOutcome> outcomes_;
+};
+
+// A TCP listener on 127.0.0.1 that completes connections in the kernel but never reads or
+// replies, like a Redis that accepts commands and never replies to them.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof(address);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+        ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("opening a silent listener on 127.0.0.1 failed");
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+
+  [[nodiscard]] int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
 };
 
 OrderEntry make_entry(std::uint64_t id, const std::string& symbol) {
@@ -285,14 +318,37 @@ TEST(OrderQueue, ConsumerReportsLengthPendingAndLag) {
   EXPECT_EQ(acknowledged.length, 100u);
 }
 
-TEST(OrderProducer, UnreachableRedisTimesOutEachOrder) {
-  Watchdog watchdog("OrderProducer.UnreachableRedisTimesOutEachOrder", std::chrono::seconds(30));
-  const std::string url = "redis://127.0.0.1:" + std::to_string(test::free_tcp_port()) + "/0";
+TEST(OrderProducer, UnreachableRedisRejectsNewOrders) {
+  Watchdog watchdog("OrderProducer.UnreachableRedisRejectsNewOrders", std::chrono::seconds(30));
+  ProducerOptions options;
+  options.url = parse("redis://127.0.0.1:" + std::to_string(test::free_tcp_port()) + "/0");
+  OrderProducer producer(options);
+
+  // The producer thread connects on its own at start and finds nothing listening.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!producer.stats().unavailable && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(producer.stats().unavailable);
+  EXPECT_FALSE(producer.stats().last_error.empty());
+
+  OutcomeCollector outcomes;
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(producer.publish(make_entry(1, "AAPL"), outcomes.callback()),
+            EnqueueStatus::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(100));
+  producer.stop();
+  EXPECT_TRUE(outcomes.outcomes().empty());
+}
+
+TEST(OrderProducer, SilentRedisTimesOutEachOrder) {
+  Watchdog watchdog("OrderProducer.SilentRedisTimesOutEachOrder", std::chrono::seconds(30));
+  SilentListener listener;
+  const std::string url = "redis://127.0.0.1:" + std::to_string(listener.port()) + "/0";
   ProducerOptions options;
   options.url = parse(url);
   options.entry_timeout = std::chrono::milliseconds(300);
-  options.reconnect_backoff_min = std::chrono::milliseconds(20);
-  options.reconnect_backoff_max = std::chrono::milliseconds(100);
+  options.io_timeout = std::chrono::milliseconds(200);
   OrderProducer producer(options);
   OutcomeCollector outcomes;
   for (std::uint64_t id = 1; id <= 10; ++id) {
@@ -306,14 +362,17 @@ TEST(OrderProducer, UnreachableRedisTimesOutEachOrder) {
     EXPECT_NE(outcome.error.find(url), std::string::npos) << outcome.error;
   }
   EXPECT_EQ(producer.stats().timed_out, 10u);
+  EXPECT_EQ(producer.stats().failures_in_row, 10u);
 }
 
 TEST(OrderProducer, FullQueueRejectsNewOrders) {
   Watchdog watchdog("OrderProducer.FullQueueRejectsNewOrders", std::chrono::seconds(30));
+  SilentListener listener;
   ProducerOptions options;
-  options.url = parse("redis://127.0.0.1:" + std::to_string(test::free_tcp_port()) + "/0");
+  options.url = parse("redis://127.0.0.1:" + std::to_string(listener.port()) + "/0");
   options.max_queued_entries = 5;
   options.entry_timeout = std::chrono::milliseconds(200);
+  options.io_timeout = std::chrono::milliseconds(200);
   OrderProducer producer(options);
   OutcomeCollector outcomes;
   for (std::uint64_t id = 1; id <= 5; ++id) {

@@ -395,6 +395,27 @@ TEST_F(SplitServe, RedisOutOfMemoryAnswers503) {
   EXPECT_EQ(reply.headers["retry-after"], "1");
   EXPECT_EQ(json_string(reply.body, "error"), "unavailable") << reply.body;
   EXPECT_NE(reply.body.find("OOM"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("Redis is full"), std::string::npos) << reply.body;
+
+  // Three failed publications in a row make /health unhealthy, with the last XADD error.
+  for (int i = 0; i < 2; ++i) {
+    auto again = client.request("POST", "/api/orders", order, account.token);
+    EXPECT_EQ(again.status, 503) << again.body;
+  }
+  auto health = test::http_request(gateway->port(), "GET", "/health");
+  EXPECT_EQ(health.status, 503) << health.body;
+  EXPECT_NE(json_string(health.body, "redis_publish_error").value_or("").find("OOM"),
+            std::string::npos)
+      << health.body;
+  std::string metrics = test::http_request(gateway->port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("reason=\"queue_unavailable\"} 3\n"), std::string::npos) << metrics;
+
+  // Registration reports a full store, not an unreachable one.
+  auto registered = client.request(
+      "POST", "/api/auth/register",
+      R"({"username":"oom-late","email":"oom-late@example.com","password":"oom-password"})");
+  EXPECT_EQ(registered.status, 503) << registered.body;
+  EXPECT_NE(registered.body.find("is full"), std::string::npos) << registered.body;
 
   // The rejected order is not left QUEUED on the gateway: only the first one is listed.
   auto list = client.request("GET", "/api/orders", {}, account.token);

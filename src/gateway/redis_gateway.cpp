@@ -89,7 +89,7 @@ redis::StreamStats StreamStatsCache::get() {
     }
     stats_ =
         redis::query_stream_stats(*connection_, redis::kDefaultShardCount, redis::kDefaultGroup);
-    if (stats_.ok() || !reused || !connection_->broken()) break;
+    if (stats_.ok() || !reused || !connection_->broken() || connection_->timed_out()) break;
   }
   return stats_;
 }

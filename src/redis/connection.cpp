@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/time.h>
 
+#include <cerrno>
+
 namespace hft::redis {
 
 namespace {
@@ -78,7 +80,12 @@ Connection::Connection(RedisUrl url, redisContext* context)
 Connection::~Connection() { redisFree(context_); }
 
 void Connection::record_io_error() {
+  // hiredis 0.14 reports a socket timeout as REDIS_ERR_IO with errno EAGAIN.
+  int saved_errno = errno;
+  timed_out_ =
+      context_->err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK);
   const char* reason = context_->err != 0 ? context_->errstr : "no reply";
+  if (timed_out_) reason = "timed out waiting for the reply";
   error_ = fmt::format("Redis at {}: {}", url_.redacted(), reason);
 }
 
@@ -142,7 +149,7 @@ Reply command_with_reconnect(std::unique_ptr<Connection>& connection, const Redi
     Reply reply = connection->command(args);
     if (reply) return reply;
     error = connection->error();
-    if (!reused) return nullptr;
+    if (!reused || connection->timed_out()) return nullptr;
 
     auto logger = spdlog::get("redis");
     (logger ? logger : spdlog::default_logger())

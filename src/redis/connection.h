@@ -76,6 +76,9 @@ class Connection {
   [[nodiscard]] bool set_timeout(std::chrono::milliseconds timeout);
 
   [[nodiscard]] bool broken() const;
+  // True when the last I/O failure was the read or write timeout running out, which resending
+  // on a new connection would likely repeat.
+  [[nodiscard]] bool timed_out() const { return timed_out_; }
   // What failed, with the URL; empty while the connection works.
   [[nodiscard]] const std::string& error() const { return error_; }
   [[nodiscard]] const RedisUrl& url() const { return url_; }
@@ -87,6 +90,7 @@ class Connection {
   RedisUrl url_;
   redisContext* context_ = nullptr;
   std::string error_;
+  bool timed_out_ = false;
   // Argument pointers and lengths for hiredis, reused between commands.
   std::vector<const char*> argv_;
   std::vector<std::size_t> argv_lengths_;
@@ -95,7 +99,8 @@ class Connection {
 // Runs one command on `connection`, connecting first when it is null or broken. A Redis restart
 // shows as an I/O failure on the next command of a connection opened before it, so when a
 // command fails that way on a connection that had worked, this connects once more and resends
-// the command (logged on the "redis" logger). Returns null with `error` set when that fails too.
+// the command (logged on the "redis" logger), unless the failure was a timeout. Returns null with
+// `error` set when that fails too.
 // Only pass commands that are safe to run twice: Redis may have run the first one before the
 // connection broke.
 [[nodiscard]] Reply command_with_reconnect(std::unique_ptr<Connection>& connection,

@@ -182,8 +182,12 @@ bool OrderProducer::ensure_connected(bool force) {
 
   if (ever_connected_) {
     reconnects_.fetch_add(1, std::memory_order_relaxed);
-    logger()->info("reconnected to Redis at {} after {} failed {}", options_.url.redacted(),
-                   connect_failures_, connect_failures_ == 1 ? "attempt" : "attempts");
+    if (connect_failures_ == 0) {
+      logger()->info("reconnected to Redis at {}", options_.url.redacted());
+    } else {
+      logger()->info("reconnected to Redis at {} after {} failed {}", options_.url.redacted(),
+                     connect_failures_, connect_failures_ == 1 ? "attempt" : "attempts");
+    }
   }
   connect_failures_ = 0;
   ever_connected_ = true;

@@ -365,6 +365,26 @@ TEST(OrderProducer, SilentRedisTimesOutEachOrder) {
   EXPECT_EQ(producer.stats().failures_in_row, 10u);
 }
 
+TEST(CommandWithReconnect, TimeoutIsNotResent) {
+  Watchdog watchdog("CommandWithReconnect.TimeoutIsNotResent", std::chrono::seconds(30));
+  SilentListener listener;
+  RedisUrl url = parse("redis://127.0.0.1:" + std::to_string(listener.port()) + "/0");
+  const auto timeout = std::chrono::milliseconds(300);
+  ConnectResult connected = Connection::connect(url, timeout);
+  ASSERT_TRUE(connected.connection) << connected.error;
+  std::unique_ptr<Connection> connection = std::move(connected.connection);
+
+  std::string error;
+  auto started = std::chrono::steady_clock::now();
+  Reply reply = command_with_reconnect(connection, url, timeout, {"PING"}, error);
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_FALSE(reply);
+  EXPECT_FALSE(error.empty());
+  ASSERT_TRUE(connection);
+  EXPECT_TRUE(connection->timed_out()) << error;
+  EXPECT_LT(elapsed, 2 * timeout) << error;
+}
+
 TEST(OrderProducer, FullQueueRejectsNewOrders) {
   Watchdog watchdog("OrderProducer.FullQueueRejectsNewOrders", std::chrono::seconds(30));
   SilentListener listener;

@@ -75,7 +75,8 @@ class RedisGateway final : public SharedQueue, public StatusSource {
   // Reads the state stream so far, then starts the producer, the id allocator (its floor the
   // highest order id seen) and the subscriber thread. Returns an error text on failure.
   [[nodiscard]] std::string start(CompletionSink completions);
-  // Sends queued commands (waiting at most the producer's entry timeout), then stops the threads.
+  // Sends queued commands (waiting at most the producer's entry timeout, and not at all while
+  // Redis is unreachable), then stops the threads.
   void stop();
 
   [[nodiscard]] SubmitResult submit(Command&& command, bool keep_alive) override;

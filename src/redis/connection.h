@@ -33,7 +33,7 @@ using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 // The text of a string, status or error reply; empty for other types.
 [[nodiscard]] std::string_view reply_text(const redisReply& reply);
 
-// How a call to Redis failed, for callers that reply differently to each case.
+// The kind of failure of a call to Redis, for callers that reply differently to each kind.
 enum class FailureKind : std::uint8_t {
   kNone,
   kUnreachable,  // connecting, sending or reading failed
@@ -97,12 +97,11 @@ class Connection {
 };
 
 // Runs one command on `connection`, connecting first when it is null or broken. A Redis restart
-// shows as an I/O failure on the next command of a connection opened before it, so when a
-// command fails that way on a connection that had worked, this connects once more and resends
-// the command (logged on the "redis" logger), unless the failure was a timeout. Returns null with
-// `error` set when that fails too.
-// Only pass commands that are safe to run twice: Redis may have run the first one before the
-// connection broke.
+// shows as an I/O failure on the next command of a connection opened before it. So when a command
+// fails that way on a connection that had worked, and not by a timeout, this connects once more
+// and resends the command (logged on the "redis" logger). Returns null with `error` set when that
+// fails too. Only pass commands that are safe to run twice: Redis may have run the first one
+// before the connection broke.
 [[nodiscard]] Reply command_with_reconnect(std::unique_ptr<Connection>& connection,
                                            const RedisUrl& url, std::chrono::milliseconds timeout,
                                            std::initializer_list<std::string_view> args,

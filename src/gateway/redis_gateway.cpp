@@ -196,6 +196,14 @@ void RedisGateway::stop() {
 
 SubmitResult RedisGateway::submit(Command&& command, bool keep_alive) {
   SubmitResult result;
+  // Checked before the id reservation too, which would otherwise wait for the connect timeout
+  // when Redis does not respond at all.
+  if (producer_->unavailable()) {
+    result.status = SubmitStatus::kUnavailable;
+    result.detail = fmt::format("queue: Redis is unreachable; retry after {} s", kRetryAfterS);
+    return result;
+  }
+
   std::uint64_t first_id = 0;
   std::size_t order_count = command.orders.size();
   if (command.kind == CommandKind::kNewOrders) {

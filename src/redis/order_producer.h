@@ -135,6 +135,8 @@ class OrderProducer {
   void stop();
 
   [[nodiscard]] ProducerStats stats() const;
+  // True while publish() returns kUnavailable; one relaxed atomic load.
+  [[nodiscard]] bool unavailable() const { return unavailable_.load(std::memory_order_relaxed); }
   [[nodiscard]] const ProducerOptions& options() const { return options_; }
 
  private:

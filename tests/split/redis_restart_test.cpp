@@ -145,6 +145,12 @@ TEST_F(SplitRedisRestart, RedisDownFailsFastAndStopsPromptly) {
   std::string metrics = test::http_request(gateway->port(), "GET", "/metrics").body;
   EXPECT_NE(metrics.find("reason=\"queue_unavailable\"} 1\n"), std::string::npos) << metrics;
 
+  // A user this gateway has not seen must be looked up in Redis, so the login cannot be judged.
+  auto login = client.request("POST", "/api/auth/login",
+                              R"({"username":"other-user","password":"restart-test-password"})");
+  EXPECT_EQ(login.status, 503) << login.body;
+  EXPECT_NE(login.body.find("unreachable"), std::string::npos) << login.body;
+
   started = std::chrono::steady_clock::now();
   std::optional<int> code = gateway->stop(10s);
   elapsed = std::chrono::steady_clock::now() - started;

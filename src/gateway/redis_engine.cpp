@@ -127,8 +127,8 @@ void RedisEngine::run() {
       connected_ = false;
       std::uint64_t failures = read_failures_.fetch_add(1) + 1;
       if (worth_logging(failures)) {
-        logger()->warn("reading the order streams failed ({} times), retrying: {}", failures,
-                       read.error);
+        logger()->warn("reading the order streams failed ({} {}), retrying: {}", failures,
+                       failures == 1 ? "time" : "times", read.error);
       }
       std::this_thread::sleep_for(kRetryDelay);
       continue;

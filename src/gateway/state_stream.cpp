@@ -87,8 +87,9 @@ void StatePublisher::publish(StateChanges&& changes) {
       std::uint64_t dropped = dropped_.fetch_add(1) + 1;
       // A power of two: the log stays short when Redis is away for long.
       if ((dropped & (dropped - 1)) == 0) {
-        logger()->error("{}: state queue full ({} batches); {} batches not sent to gateways",
-                        kEventStreamKey, kMaxQueuedBatches, dropped);
+        logger()->error("{}: state queue full ({} batches); {} {} not sent to gateways",
+                        kEventStreamKey, kMaxQueuedBatches, dropped,
+                        dropped == 1 ? "batch" : "batches");
       }
       return;
     }
@@ -274,7 +275,8 @@ void StateSubscriber::run() {
     std::string error = read_once(kSubscriberBlock, entries);
     if (error.empty()) {
       if (failures > 0)
-        logger()->info("{}: reading again after {} failures", kEventStreamKey, failures);
+        logger()->info("{}: reading again after {} {}", kEventStreamKey, failures,
+                       failures == 1 ? "failure" : "failures");
       failures = 0;
       continue;
     }

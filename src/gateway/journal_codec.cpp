@@ -1,68 +1,17 @@
 #include "gateway/journal_codec.h"
 
-#include <bit>
-#include <cstring>
 #include <string_view>
 
-namespace hft::gateway {
+#include "gateway/byte_codec.h"
 
-static_assert(std::endian::native == std::endian::little,
-              "the journal codec copies integers as little-endian bytes");
+namespace hft::gateway {
 
 namespace {
 
 constexpr std::uint8_t kFormatVersion = 1;
 
-class Writer {
- public:
-  explicit Writer(std::vector<std::byte>& out) : out_(out) { out_.clear(); }
-
-  template <typename Integer>
-  void integer(Integer value) {
-    static_assert(std::is_integral_v<Integer>);
-    auto offset = out_.size();
-    out_.resize(offset + sizeof(value));
-    std::memcpy(out_.data() + offset, &value, sizeof(value));
-  }
-
-  // A string of at most 65535 bytes, prefixed by its length.
-  void text(std::string_view value) {
-    integer(static_cast<std::uint16_t>(value.size()));
-    auto offset = out_.size();
-    out_.resize(offset + value.size());
-    std::memcpy(out_.data() + offset, value.data(), value.size());
-  }
-
- private:
-  std::vector<std::byte>& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::span<const std::byte> payload) : payload_(payload) {}
-
-  template <typename Integer>
-  [[nodiscard]] bool integer(Integer& value) {
-    if (payload_.size() - offset_ < sizeof(value)) return false;
-    std::memcpy(&value, payload_.data() + offset_, sizeof(value));
-    offset_ += sizeof(value);
-    return true;
-  }
-
-  [[nodiscard]] bool text(std::string_view& value) {
-    std::uint16_t size = 0;
-    if (!integer(size) || payload_.size() - offset_ < size) return false;
-    value = {reinterpret_cast<const char*>(payload_.data() + offset_), size};
-    offset_ += size;
-    return true;
-  }
-
-  [[nodiscard]] bool at_end() const { return offset_ == payload_.size(); }
-
- private:
-  std::span<const std::byte> payload_;
-  std::size_t offset_ = 0;
-};
+using Writer = ByteWriter<std::vector<std::byte>>;
+using Reader = ByteReader;
 
 void encode_order(Writer& writer, const NewOrderCommand& order) {
   const OrderRequest& request = order.request;

@@ -1,82 +1,18 @@
 #include "gateway/state_feed.h"
 
-#include <bit>
-#include <cstring>
 #include <string_view>
 #include <type_traits>
 
-namespace hft::gateway {
+#include "gateway/byte_codec.h"
 
-static_assert(std::endian::native == std::endian::little,
-              "the state encoding copies integers as little-endian bytes");
+namespace hft::gateway {
 
 namespace {
 
 constexpr std::uint8_t kFormatVersion = 1;
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) { out_.clear(); }
-
-  template <typename Integer>
-  void integer(Integer value) {
-    static_assert(std::is_integral_v<Integer>);
-    out_.append(reinterpret_cast<const char*>(&value), sizeof(value));
-  }
-
-  // A string of at most 65535 bytes, prefixed by its length; longer text is cut.
-  void text(std::string_view value) {
-    std::size_t size = std::min<std::size_t>(value.size(), 0xffff);
-    integer(static_cast<std::uint16_t>(size));
-    out_.append(value.data(), size);
-  }
-
- private:
-  std::string& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view payload) : payload_(payload) {}
-
-  template <typename Integer>
-  [[nodiscard]] bool integer(Integer& value) {
-    if (payload_.size() - offset_ < sizeof(value)) return false;
-    std::memcpy(&value, payload_.data() + offset_, sizeof(value));
-    offset_ += sizeof(value);
-    return true;
-  }
-
-  // An enumerator stored as one byte; values past `last` are rejected.
-  template <typename Enum>
-  [[nodiscard]] bool enumeration(Enum& value, Enum last) {
-    std::uint8_t raw = 0;
-    if (!integer(raw) || raw > static_cast<std::uint8_t>(last)) return false;
-    value = static_cast<Enum>(raw);
-    return true;
-  }
-
-  [[nodiscard]] bool text(std::string_view& value) {
-    std::uint16_t size = 0;
-    if (!integer(size) || payload_.size() - offset_ < size) return false;
-    value = payload_.substr(offset_, size);
-    offset_ += size;
-    return true;
-  }
-
-  // A section count, rejected when the rest of the payload cannot hold that many records of at
-  // least `min_record_bytes`, so a corrupt count cannot reserve huge vectors.
-  [[nodiscard]] bool count(std::uint32_t& value, std::size_t min_record_bytes) {
-    if (!integer(value)) return false;
-    return value <= (payload_.size() - offset_) / min_record_bytes;
-  }
-
-  [[nodiscard]] bool at_end() const { return offset_ == payload_.size(); }
-
- private:
-  std::string_view payload_;
-  std::size_t offset_ = 0;
-};
+using Writer = ByteWriter<std::string>;
+using Reader = ByteReader;
 
 void encode_order(Writer& writer, const OrderRecord& record) {
   const OrderRequest& request = record.request;

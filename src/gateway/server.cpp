@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include "common/exit_codes.h"
@@ -98,6 +99,21 @@ std::optional<redis::RedisUrl> open_queue_url(const ServerConfig& config) {
   return url.url;
 }
 
+// Waits for SIGTERM or SIGINT (blocked by block_stop_signals) and returns it, calling
+// `every_second` about once a second meanwhile. Returns 0 when sigtimedwait itself fails.
+int wait_for_stop_signal(const sigset_t& stop_signals, const std::function<void()>& every_second) {
+  while (true) {
+    timespec timeout{1, 0};
+    int signal_number = sigtimedwait(&stop_signals, nullptr, &timeout);
+    if (signal_number > 0) return signal_number;
+    if (errno != EAGAIN && errno != EINTR) {
+      get_logger("server")->error("sigtimedwait failed: {}", std::strerror(errno));
+      return 0;
+    }
+    every_second();
+  }
+}
+
 // Blocks SIGTERM and SIGINT in every thread (the main thread takes them with sigtimedwait) and
 // ignores SIGPIPE. Call before starting any thread.
 sigset_t block_stop_signals() {
@@ -155,15 +171,7 @@ int run_gateway(const ServerConfig& config) {
       "from the state stream",
       config.host, http.port(), url->redacted(), http.thread_count(), users.size(), orders.size());
 
-  int signal_number = 0;
-  while (signal_number <= 0) {
-    timespec timeout{1, 0};
-    signal_number = sigtimedwait(&stop_signals, nullptr, &timeout);
-    if (signal_number < 0 && errno != EAGAIN && errno != EINTR) {
-      log->error("sigtimedwait failed: {}", std::strerror(errno));
-      break;
-    }
-  }
+  int signal_number = wait_for_stop_signal(stop_signals, [] {});
 
   log->info("received {}, stopping: sending queued requests to Redis",
             signal_number == SIGINT ? "SIGINT" : "SIGTERM");
@@ -344,21 +352,14 @@ int run_server(const ServerConfig& config) {
       config.batch_timeout.count(), config.queue_capacity);
 
   // Serve until a stop signal; report a journal failure once when it happens.
-  int signal_number = 0;
   bool journal_failure_logged = false;
-  while (signal_number <= 0) {
-    timespec timeout{1, 0};
-    signal_number = sigtimedwait(&stop_signals, nullptr, &timeout);
-    if (signal_number < 0 && errno != EAGAIN && errno != EINTR) {
-      log->error("sigtimedwait failed: {}", std::strerror(errno));
-      break;
-    }
+  int signal_number = wait_for_stop_signal(stop_signals, [&] {
     if (!journal_failure_logged && worker.journal_failed()) {
       journal_failure_logged = true;
       journal_log->error("journal failed, the server rejects every write from now on: {}",
                          worker.journal_error());
     }
-  }
+  });
 
   // Stop in dependency order: no new connections, no new commands, drain and sync, then close
   // the connections once their replies are out.

@@ -363,24 +363,32 @@ RegisterResult RedisGateway::register_user(const std::string& username, const st
   return result;
 }
 
-LoadUserResult RedisGateway::load_user(std::string_view username) {
-  LoadUserResult result;
-  redis::Reply reply = account_command({"HGET", kUsersKey, username}, result.error);
+redis::Reply RedisGateway::fetch_account_field(std::string_view hash, std::string_view field,
+                                               std::string_view user, LoadUserResult& result) {
+  redis::Reply reply = account_command({"HGET", hash, field}, result.error);
   if (!reply) {
-    logger()->warn("loading user \"{}\" from Redis failed: {}", username, result.error);
+    logger()->warn("loading user {} from Redis failed: {}", user, result.error);
     result.status = AccountStatus::kUnreachable;
-    return result;
+    return nullptr;
   }
   if (reply->type == REDIS_REPLY_NIL) {
     result.status = AccountStatus::kNotFound;
-    return result;
+    return nullptr;
   }
   if (reply->type != REDIS_REPLY_STRING) {
-    result.error = fmt::format("HGET {} on Redis at {} failed: {}", kUsersKey, url_.redacted(),
+    result.error = fmt::format("HGET {} on Redis at {} failed: {}", hash, url_.redacted(),
                                redis::reply_text(*reply));
-    logger()->error("loading user \"{}\" failed: {}", username, result.error);
-    return result;
+    logger()->error("loading user {} failed: {}", user, result.error);
+    return nullptr;
   }
+  return reply;
+}
+
+LoadUserResult RedisGateway::load_user(std::string_view username) {
+  LoadUserResult result;
+  redis::Reply reply =
+      fetch_account_field(kUsersKey, username, fmt::format("\"{}\"", username), result);
+  if (!reply) return result;
 
   // "<id>\n<hash>\n<email>"; the email comes last because it may contain anything.
   std::string_view value = redis::reply_text(*reply);
@@ -401,23 +409,9 @@ LoadUserResult RedisGateway::load_user(std::string_view username) {
 
 LoadUserResult RedisGateway::load_user(engine::UserId id) {
   LoadUserResult result;
-  redis::Reply reply =
-      account_command({"HGET", kUserNamesKey, std::to_string(id.value)}, result.error);
-  if (!reply) {
-    logger()->warn("loading user {} from Redis failed: {}", id.value, result.error);
-    result.status = AccountStatus::kUnreachable;
-    return result;
-  }
-  if (reply->type == REDIS_REPLY_NIL) {
-    result.status = AccountStatus::kNotFound;
-    return result;
-  }
-  if (reply->type != REDIS_REPLY_STRING) {
-    result.error = fmt::format("HGET {} on Redis at {} failed: {}", kUserNamesKey, url_.redacted(),
-                               redis::reply_text(*reply));
-    logger()->error("loading user {} failed: {}", id.value, result.error);
-    return result;
-  }
+  const std::string id_text = std::to_string(id.value);
+  redis::Reply reply = fetch_account_field(kUserNamesKey, id_text, id_text, result);
+  if (!reply) return result;
   return load_user(redis::reply_text(*reply));
 }
 

@@ -90,6 +90,10 @@ class RedisGateway final : public SharedQueue, public StatusSource {
   void append_metrics(std::string& out) override;
 
  private:
+  // Reads one field of an account hash. Returns the string reply, or null with `result` set:
+  // kUnreachable, kNotFound, or an error for another reply type. `user` names the user in logs.
+  [[nodiscard]] redis::Reply fetch_account_field(std::string_view hash, std::string_view field,
+                                                 std::string_view user, LoadUserResult& result);
   // Runs one command on the accounts connection, connecting first when needed and once more
   // when a connection opened before a Redis restart fails.
   [[nodiscard]] redis::Reply account_command(std::initializer_list<std::string_view> args,

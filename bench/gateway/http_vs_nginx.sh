@@ -7,7 +7,7 @@
 # Each server gets its own free port and data dir and is pinned to one core (SERVER_CPU), wrk to
 # another (WRK_CPU), with one wrk thread and 64 connections. nginx runs worker_processes 1.
 # The four runs repeat ROUNDS times, interleaved, so that a drift in the machine's speed (other
-# tenants, a build) touches nginx and hft alike; each figure is the median over the rounds.
+# tenants, a build) touches nginx and hft alike. Each figure is the median over the rounds.
 # Prints requests/s, p50/p99 latency and the ratios to nginx.
 #
 # Usage: bench/gateway/http_vs_nginx.sh [path/to/hft]   (env: DURATION_S, ROUNDS, CONNECTIONS,

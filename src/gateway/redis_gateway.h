@@ -40,8 +40,8 @@
 namespace hft::gateway {
 
 // The query_stream_stats() result cached for /health and /metrics. It is refreshed at most once
-// a second on its own connection, so scrapes cost Redis at most one query per second; the scrape
-// that refreshes waits for it (up to the 5 s I/O timeout).
+// a second on its own connection, so scrapes cost Redis at most one query per second. The scrape
+// that refreshes waits for it, up to the 5 s I/O timeout.
 class StreamStatsCache {
  public:
   explicit StreamStatsCache(redis::RedisUrl url) : url_(std::move(url)) {}

@@ -14,7 +14,7 @@ namespace hft::gateway {
 // kDurable after the journal fsync that covers it.
 enum class AckMode : std::uint8_t { kQueued, kDurable };
 
-// Which half of the backend a process runs. kAll: HTTP API, queue, engine and journal in one
+// The part of the backend that a process runs. kAll: HTTP API, queue, engine and journal in one
 // process. With a Redis queue, kGateway runs the HTTP API and publishes commands to Redis, and
 // kEngine consumes them into the journal and the engine and serves only /health and /metrics.
 enum class ServerRole : std::uint8_t { kAll, kGateway, kEngine };

@@ -1,8 +1,8 @@
 // The layout of the order queue in Redis, shared by the gateway's producer and the engine's
 // consumer: one stream per shard, named `hft:orders:<shard>`, with shard =
 // FNV-1a-64(routing key) % shard count. The routing key is the entry's `symbol` as the producer
-// gets it; `hft serve --role gateway` passes the user id, so every command of one user (its
-// registration, orders and cancels) lands in one stream and keeps the order in which Redis
+// gets it. `hft serve --role gateway` passes the user id there, so every command of one user
+// (its registration, orders and cancels) lands in one stream and keeps the order in which Redis
 // accepted it. Each stream entry has three fields:
 //
 //   order_id  decimal text of the gateway-assigned id, unique per entry, so a consumer can

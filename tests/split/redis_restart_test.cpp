@@ -14,7 +14,6 @@
 #include "redis/id_blocks.h"
 #include "redis/redis_url.h"
 #include "redis_server.h"
-#include "restartable_redis.h"
 #include "support.h"
 #include "watchdog.h"
 
@@ -28,10 +27,15 @@ using test::ServerProcess;
 using test::Watchdog;
 using namespace std::chrono_literals;
 
+// Redis runs with its append-only file synced on every write, so accounts and ids survive the
+// restart.
+const std::vector<std::string> kPersistentRedis = {"--appendonly", "yes", "--appendfsync",
+                                                   "always"};
+
 constexpr const char* kOrder =
     R"({"symbol":"RST","side":"BUY","order_type":"LIMIT","quantity":1,"price":10})";
 
-std::unique_ptr<ServerProcess> start_gateway(const RestartableRedis& redis) {
+std::unique_ptr<ServerProcess> start_gateway(const test::RedisServer& redis) {
   return std::make_unique<ServerProcess>(
       std::vector<std::string>{"--role", "gateway", "--queue", redis.url(), "--threads", "2"});
 }
@@ -68,7 +72,7 @@ class SplitRedisRestart : public ::testing::Test {
 
 TEST_F(SplitRedisRestart, TokenAndRegistrationWorkAfterRestart) {
   Watchdog watchdog("SplitRedisRestart.TokenAndRegistrationWorkAfterRestart", 60s);
-  RestartableRedis redis;
+  test::RedisServer redis(kPersistentRedis);
   auto gateway_a = start_gateway(redis);
   auto gateway_b = start_gateway(redis);
 
@@ -100,7 +104,7 @@ TEST_F(SplitRedisRestart, TokenAndRegistrationWorkAfterRestart) {
 
 TEST_F(SplitRedisRestart, IdBlockReservedAfterRestart) {
   Watchdog watchdog("SplitRedisRestart.IdBlockReservedAfterRestart", 30s);
-  RestartableRedis redis;
+  test::RedisServer redis(kPersistentRedis);
   redis::RedisUrlResult url = redis::parse_redis_url(redis.url());
   ASSERT_TRUE(url.ok()) << url.error;
   redis::IdBlockOptions options;
@@ -123,7 +127,7 @@ TEST_F(SplitRedisRestart, IdBlockReservedAfterRestart) {
 
 TEST_F(SplitRedisRestart, RedisDownFailsFastAndStopsPromptly) {
   Watchdog watchdog("SplitRedisRestart.RedisDownFailsFastAndStopsPromptly", 60s);
-  RestartableRedis redis;
+  test::RedisServer redis(kPersistentRedis);
   auto gateway = start_gateway(redis);
   std::string token = register_user(gateway->port(), "down-user");
   KeepAliveClient client(gateway->port());

@@ -56,10 +56,15 @@ std::optional<std::string> RedisServer::missing_binary() {
   return "redis-server is not on PATH; install the redis-server package to run this test";
 }
 
-RedisServer::RedisServer(std::vector<std::string> extra_args) {
+RedisServer::RedisServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+  if (!find_on_path("redis-server")) throw std::runtime_error(*missing_binary());
+  port_ = free_tcp_port();
+  start();
+}
+
+void RedisServer::start() {
   auto binary = find_on_path("redis-server");
   if (!binary) throw std::runtime_error(*missing_binary());
-  port_ = free_tcp_port();
 
   ChildProcess::Options options;
   options.args = {binary->string(),
@@ -73,7 +78,7 @@ RedisServer::RedisServer(std::vector<std::string> extra_args) {
                   "no",
                   "--dir",
                   dir_.path().string()};
-  options.args.insert(options.args.end(), extra_args.begin(), extra_args.end());
+  options.args.insert(options.args.end(), extra_args_.begin(), extra_args_.end());
   options.stdout_mode = ChildProcess::Output::kFile;
   options.stderr_mode = ChildProcess::Output::kFile;
   options.stdout_path = dir_.path() / "redis.log";

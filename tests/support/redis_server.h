@@ -1,9 +1,11 @@
 // RedisServer: a redis-server child process for tests, on a free 127.0.0.1 port, without
-// persistence (`--save '' --appendonly no`) and with its working folder in a temp dir that is
-// removed afterwards.
+// persistence (`--save '' --appendonly no`, which extra arguments may override) and with its
+// working folder in a temp dir that is removed afterwards. A test can stop it and start it again
+// on the same port and folder, as an operator restarting Redis would.
 //
-// Not thread-safe; the test owns the object. The constructor throws std::runtime_error with the
-// server's log when it does not answer PING within 10 s. The destructor stops the server by pid.
+// Not thread-safe; the test owns the object. The constructor and start() throw
+// std::runtime_error with the server's log when it does not answer PING within 10 s. The
+// destructor stops the server by pid.
 #pragma once
 
 #include <chrono>
@@ -35,8 +37,11 @@ class RedisServer {
 
   // Sends SIGTERM and waits; returns the exit code, nullopt on timeout (then SIGKILL).
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Starts the stopped server again with the same arguments, port and folder.
+  void start();
 
  private:
+  std::vector<std::string> extra_args_;
   TempDir dir_;
   int port_ = 0;
   std::unique_ptr<ChildProcess> process_;

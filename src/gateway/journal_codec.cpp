@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "gateway/byte_codec.h"
+#include "gateway/order_request_codec.h"
 
 namespace hft::gateway {
 
@@ -14,42 +15,14 @@ using Writer = ByteWriter<std::vector<std::byte>>;
 using Reader = ByteReader;
 
 void encode_order(Writer& writer, const NewOrderCommand& order) {
-  const OrderRequest& request = order.request;
   writer.integer(order.id.value);
   writer.integer(order.created_unix_ns);
-  writer.text(request.symbol.view());
-  writer.integer(static_cast<std::uint8_t>(request.side));
-  writer.integer(static_cast<std::uint8_t>(request.type));
-  writer.integer(static_cast<std::uint8_t>(request.post_only ? 1 : 0));
-  writer.integer(request.price.ticks);
-  writer.integer(request.quantity.lots);
-  writer.text(request.client_order_id.view());
+  encode_order_request(writer, order.request);
 }
 
 bool decode_order(Reader& reader, NewOrderCommand& order) {
-  std::string_view symbol;
-  std::string_view client_order_id;
-  std::uint8_t side = 0;
-  std::uint8_t type = 0;
-  std::uint8_t post_only = 0;
-  OrderRequest& request = order.request;
-  if (!reader.integer(order.id.value) || !reader.integer(order.created_unix_ns) ||
-      !reader.text(symbol) || !reader.integer(side) || !reader.integer(type) ||
-      !reader.integer(post_only) || !reader.integer(request.price.ticks) ||
-      !reader.integer(request.quantity.lots) || !reader.text(client_order_id)) {
-    return false;
-  }
-  if (side > static_cast<std::uint8_t>(engine::Side::kSell)) return false;
-  if (type > static_cast<std::uint8_t>(engine::OrderType::kFok)) return false;
-  if (post_only > 1) return false;
-
-  auto parsed_symbol = engine::Symbol::parse(symbol);
-  if (!parsed_symbol.ok()) return false;
-  request.symbol = parsed_symbol.value();
-  request.side = static_cast<engine::Side>(side);
-  request.type = static_cast<engine::OrderType>(type);
-  request.post_only = post_only == 1;
-  return request.client_order_id.assign(client_order_id);
+  return reader.integer(order.id.value) && reader.integer(order.created_unix_ns) &&
+         decode_order_request(reader, order.request);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "gateway/byte_codec.h"
+#include "gateway/order_request_codec.h"
 
 namespace hft::gateway {
 
@@ -15,17 +16,10 @@ using Writer = ByteWriter<std::string>;
 using Reader = ByteReader;
 
 void encode_order(Writer& writer, const OrderRecord& record) {
-  const OrderRequest& request = record.request;
   writer.integer(record.id.value);
   writer.integer(record.user.value);
   writer.integer(record.created_unix_ns);
-  writer.text(request.symbol.view());
-  writer.integer(static_cast<std::uint8_t>(request.side));
-  writer.integer(static_cast<std::uint8_t>(request.type));
-  writer.integer(static_cast<std::uint8_t>(request.post_only ? 1 : 0));
-  writer.integer(request.price.ticks);
-  writer.integer(request.quantity.lots);
-  writer.text(request.client_order_id.view());
+  encode_order_request(writer, record.request);
   writer.integer(static_cast<std::uint8_t>(record.status));
   writer.integer(record.filled.lots);
   writer.integer(record.filled_notional.units);
@@ -33,25 +27,13 @@ void encode_order(Writer& writer, const OrderRecord& record) {
 }
 
 bool decode_order(Reader& reader, OrderRecord& record) {
-  OrderRequest& request = record.request;
-  std::string_view symbol;
-  std::string_view client_order_id;
-  std::uint8_t post_only = 0;
   bool ok = reader.integer(record.id.value) && reader.integer(record.user.value) &&
-            reader.integer(record.created_unix_ns) && reader.text(symbol) &&
-            reader.enumeration(request.side, engine::Side::kSell) &&
-            reader.enumeration(request.type, engine::OrderType::kFok) &&
-            reader.integer(post_only) && reader.integer(request.price.ticks) &&
-            reader.integer(request.quantity.lots) && reader.text(client_order_id) &&
+            reader.integer(record.created_unix_ns) &&
+            decode_order_request(reader, record.request) &&
             reader.enumeration(record.status, ApiOrderStatus::kRejected) &&
             reader.integer(record.filled.lots) && reader.integer(record.filled_notional.units) &&
             reader.enumeration(record.reject_reason, engine::RejectReason::kFokNotFillable);
   if (!ok) return false;
-
-  auto parsed = engine::Symbol::parse(symbol);
-  if (!parsed.ok() || !request.client_order_id.assign(client_order_id)) return false;
-  request.symbol = parsed.value();
-  request.post_only = post_only != 0;
   record.exists = true;
   return record.id.value != 0;
 }

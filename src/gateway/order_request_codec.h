@@ -24,8 +24,8 @@ void encode_order_request(ByteWriter<Buffer>& writer, const OrderRequest& reques
   writer.text(request.client_order_id.view());
 }
 
-// Reads what encode_order_request() wrote; false for a short payload, an invalid symbol, an
-// enumerator or flag out of range, or a client order id that is too long.
+// Reads what encode_order_request() wrote. Returns false for a short payload, an invalid symbol,
+// an enumerator or flag out of range, or a client order id that is too long.
 [[nodiscard]] inline bool decode_order_request(ByteReader& reader, OrderRequest& request) {
   std::string_view symbol;
   std::string_view client_order_id;

@@ -1,8 +1,8 @@
 // StateChanges: what one engine batch changed (users, order records, book depth, positions), and
 // its binary encoding for the `hft:events` Redis stream that carries it from the engine to the
 // gateways. The engine encodes one StateChanges per durable batch; each gateway decodes it and
-// applies it to its own OrderStore, UserDirectory and MarketView, so every GET endpoint answers
-// from any gateway.
+// applies it to its own OrderStore, UserDirectory and MarketView, so every GET endpoint works
+// on any gateway.
 //
 // Encoding: little-endian, a format byte first, then four counted sections (users, orders,
 // books, positions). Every record carries its full state, not a delta, so applying the same

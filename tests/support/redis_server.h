@@ -4,7 +4,7 @@
 // on the same port and folder, as an operator restarting Redis would.
 //
 // Not thread-safe; the test owns the object. The constructor and start() throw
-// std::runtime_error with the server's log when it does not answer PING within 10 s. The
+// std::runtime_error with the server's log when it does not reply to PING within 10 s. The
 // destructor stops the server by pid.
 #pragma once
 
